@@ -1,0 +1,40 @@
+// Small fixed payloads of XLOG and Transaction records (pg_control.h, xlog_internal.h, xact.h):
+//   xl_restore_point (72 B): 0 TimestampTz rp_time | 8 char rp_name[64] (NUL-terminated)
+//   xl_end_of_recovery (16 B in 15/16): 0 TimestampTz end_time | 8 u32 ThisTimeLineID | 12 u32 PrevTimeLineID
+//   xl_overwrite_contrecord (16 B): 0 u64 overwritten_lsn | 8 TimestampTz overwrite_time
+//   xl_xact_commit / xl_xact_abort minimal form (8 B): 0 TimestampTz xact_time
+using System.Buffers.Binary;
+using System.Text;
+
+namespace PgWal.Format;
+
+/// <summary>Layouts of the small XLOG/XACT payloads PgWal writes and describes.</summary>
+public static class SmallXlogPayloads
+{
+    /// <summary><c>sizeof(xl_restore_point)</c>.</summary>
+    public const int RestorePointSize = 72;
+
+    /// <summary><c>MAXFNAMELEN</c>: restore point names are at most 63 bytes plus NUL.</summary>
+    public const int RestorePointNameSize = 64;
+
+    /// <summary><c>MinSizeOfXactCommit</c> / <c>MinSizeOfXactAbort</c>: the timestamp.</summary>
+    public const int XactMinimalSize = 8;
+
+    /// <summary><c>sizeof(xl_overwrite_contrecord)</c>.</summary>
+    public const int OverwriteContRecordSize = 16;
+
+    /// <summary>Encodes <c>xl_restore_point</c>; the name must fit in 63 UTF-8 bytes.</summary>
+    public static void WriteRestorePoint(Span<byte> destination, long timestampTz, string name)
+    {
+        int nameBytes = Encoding.UTF8.GetByteCount(name);
+        if (nameBytes >= RestorePointNameSize)
+            throw new ArgumentException($"value too long for restore point (maximum {RestorePointNameSize - 1} characters)", nameof(name));
+        destination[..RestorePointSize].Clear();
+        BinaryPrimitives.WriteInt64LittleEndian(destination, timestampTz);
+        Encoding.UTF8.GetBytes(name, destination[8..]);
+    }
+
+    /// <summary>Encodes the minimal commit/abort body: just the timestamp.</summary>
+    public static void WriteXactTime(Span<byte> destination, long timestampTz)
+        => BinaryPrimitives.WriteInt64LittleEndian(destination, timestampTz);
+}
