@@ -1,0 +1,227 @@
+// PageWindow: the reader's view of WAL pages. Reads ahead from the IPageSource in large chunks
+// (never across a segment boundary), and validates each page header the first time it is used
+// (xlogreader.c ReadPageInternal + XLogReaderValidatePageHeader), with PostgreSQL's messages.
+// Like PostgreSQL, entering a new segment anywhere but its first page validates that first page
+// too, so the long header's identity checks always run. Single-threaded; owned by one WalReader.
+using PgWal.Format;
+
+namespace PgWal.Read;
+
+internal sealed class PageWindow
+{
+    private readonly IPageSource _source;
+    private readonly WalReaderOptions _options;
+    private readonly WalGeometry _geometry;
+    private readonly byte[] _buffer;
+    private readonly byte[] _firstPage = new byte[WalGeometry.PageSize];
+    private readonly bool[] _validated;
+
+    private Lsn _start;           // first byte in _buffer; a page boundary
+    private int _length;          // valid bytes in _buffer
+    private bool _sourceShort;    // the last load got fewer bytes than asked (end of file)
+    private SegmentNumber _validatedSegment = new(ulong.MaxValue);
+    private Lsn _latestPagePtr;
+    private TimelineId _latestPageTli;
+
+    public PageWindow(IPageSource source, WalReaderOptions options)
+    {
+        _source = source;
+        _options = options;
+        _geometry = options.Geometry;
+        int size = Math.Clamp(options.ReadAheadBytes, WalGeometry.PageSize, _geometry.SegmentSize);
+        size -= size % WalGeometry.PageSize;
+        _buffer = GC.AllocateUninitializedArray<byte>(size);
+        _validated = new bool[size / WalGeometry.PageSize];
+        Version = options.RequiredVersion;
+    }
+
+    /// <summary>The version locked in by the first valid page (or the required one).</summary>
+    public WalVersion Version { get; private set; }
+
+    public byte[] Buffer => _buffer;
+
+    public WalGeometry Geometry => _geometry;
+
+    /// <summary>Forget cached pages (PostgreSQL's XLogReaderInvalReadState).</summary>
+    public void Invalidate()
+    {
+        _length = 0;
+        _validatedSegment = new SegmentNumber(ulong.MaxValue);
+    }
+
+    public string SegmentName(Lsn lsn) => _source.DescribeSegment(_options.Timeline, _geometry.SegmentOf(lsn));
+
+    /// <summary>
+    /// Makes the page at <paramref name="pagePtr"/> available with at least <paramref name="needed"/>
+    /// bytes from its start, its header validated. <paramref name="offset"/> is the page's offset in
+    /// <see cref="Buffer"/>; <paramref name="available"/> how many of its bytes are there.
+    /// </summary>
+    public WalReadError? Ensure(Lsn pagePtr, int needed, Lsn recordLsn, out int offset, out int available)
+    {
+        needed = Math.Max(needed, PageHeader.ShortSize);
+        offset = 0;
+        available = 0;
+        var segment = _geometry.SegmentOf(pagePtr);
+        if (segment != _validatedSegment && _geometry.OffsetInSegment(pagePtr) != 0)
+        {
+            var error = ValidateFirstPageOf(segment, recordLsn);
+            if (error != null)
+                return error;
+        }
+
+        if (!TryLocate(pagePtr, out offset, out available) || available < needed)
+        {
+            var error = Load(pagePtr, recordLsn);
+            if (error != null)
+                return error;
+            TryLocate(pagePtr, out offset, out available);
+        }
+        int pageIndex = offset / WalGeometry.PageSize;
+        if (!_validated[pageIndex])
+        {
+            int headerSize = PageHeader.ReadInfo(_buffer.AsSpan(offset)).HasFlag(PageInfo.LongHeader) ? PageHeader.LongSize : PageHeader.ShortSize;
+            if (available < headerSize)
+                return NotEnoughData(pagePtr, available, recordLsn);
+            var error = Validate(pagePtr, _buffer.AsSpan(offset, headerSize), recordLsn);
+            if (error != null)
+            {
+                Invalidate();
+                return error;
+            }
+            _validated[pageIndex] = true;
+            _validatedSegment = segment;
+        }
+        if (available < needed)
+            return NotEnoughData(pagePtr, available, recordLsn);
+        return null;
+    }
+
+    private bool TryLocate(Lsn pagePtr, out int offset, out int available)
+    {
+        offset = 0;
+        available = 0;
+        if (_length == 0 || pagePtr < _start || pagePtr.Value >= _start.Value + (ulong)_length)
+            return false;
+        offset = (int)(pagePtr - _start);
+        available = Math.Min(WalGeometry.PageSize, _length - offset);
+        return true;
+    }
+
+    private WalReadError? Load(Lsn pagePtr, Lsn recordLsn)
+    {
+        int want = (int)Math.Min((ulong)_buffer.Length,
+            (ulong)(_geometry.SegmentSize - _geometry.OffsetInSegment(pagePtr)));
+        if (_options.StopAt.IsValid)
+        {
+            if (pagePtr >= _options.StopAt)
+                want = 0;
+            else
+                want = (int)Math.Min((ulong)want, _options.StopAt - pagePtr);
+        }
+        _start = pagePtr;
+        _length = 0;
+        Array.Clear(_validated);
+        if (want == 0)
+        {
+            _sourceShort = false;
+            return null;
+        }
+        var result = _source.Read(_options.Timeline, pagePtr, _buffer.AsSpan(0, want));
+        switch (result.Status)
+        {
+            case PageReadStatus.SegmentMissing:
+                return Error(CorruptionKind.SegmentMissing, pagePtr, recordLsn,
+                    result.Message ?? $"could not find file \"{SegmentName(pagePtr)}\": No such file or directory");
+            case PageReadStatus.Error:
+                return Error(CorruptionKind.SourceError, pagePtr, recordLsn,
+                    result.Message ?? $"could not read from file {SegmentName(pagePtr)}");
+        }
+        _length = result.BytesRead;
+        _sourceShort = result.BytesRead < want;
+        return null;
+    }
+
+    private WalReadError NotEnoughData(Lsn pagePtr, int available, Lsn recordLsn)
+    {
+        if (_options.StopAt.IsValid && !_sourceShort)
+            return Error(CorruptionKind.StopPointReached, pagePtr, recordLsn, "");
+        return Error(CorruptionKind.ShortRead, pagePtr, recordLsn,
+            $"could not read from file {SegmentName(pagePtr)}, offset {_geometry.OffsetInSegment(pagePtr)}: read {Math.Max(available, 0)} of {WalGeometry.PageSize}");
+    }
+
+    private WalReadError? ValidateFirstPageOf(SegmentNumber segment, Lsn recordLsn)
+    {
+        var segStart = _geometry.SegmentStart(segment);
+        if (TryLocate(segStart, out int offset, out int available) && available >= PageHeader.LongSize)
+        {
+            // Already in the window: validate there (Ensure marks it).
+            return Ensure(segStart, PageHeader.LongSize, recordLsn, out _, out _);
+        }
+        var result = _source.Read(_options.Timeline, segStart, _firstPage);
+        if (result.Status == PageReadStatus.SegmentMissing)
+            return Error(CorruptionKind.SegmentMissing, segStart, recordLsn,
+                result.Message ?? $"could not find file \"{SegmentName(segStart)}\": No such file or directory");
+        if (result.Status == PageReadStatus.Error)
+            return Error(CorruptionKind.SourceError, segStart, recordLsn, result.Message ?? "read error");
+        if (result.BytesRead < WalGeometry.PageSize)
+            return Error(CorruptionKind.ShortRead, segStart, recordLsn,
+                $"could not read from file {SegmentName(segStart)}, offset 0: read {result.BytesRead} of {WalGeometry.PageSize}");
+        var error = Validate(segStart, _firstPage, recordLsn);
+        if (error == null)
+            _validatedSegment = segment;
+        return error;
+    }
+
+    /// <summary>XLogReaderValidatePageHeader: header of the page at <paramref name="pagePtr"/>.</summary>
+    internal WalReadError? Validate(Lsn pagePtr, ReadOnlySpan<byte> header, Lsn recordLsn)
+    {
+        int offset = _geometry.OffsetInSegment(pagePtr);
+        ushort magic = PageHeader.ReadMagic(header);
+        var version = PageHeader.VersionOf(magic);
+        if (version == WalVersion.Unknown || (Version != WalVersion.Unknown && version != Version))
+            return Error(CorruptionKind.BadPageMagic, pagePtr, recordLsn,
+                $"invalid magic number {magic:X4} in log segment {SegmentName(pagePtr)}, offset {offset}");
+        var info = PageHeader.ReadInfo(header);
+        if ((info & ~PageInfo.All) != 0)
+            return Error(CorruptionKind.InvalidPageInfo, pagePtr, recordLsn,
+                $"invalid info bits {(ushort)info:X4} in log segment {SegmentName(pagePtr)}, offset {offset}");
+        var hdr = PageHeader.Read(header);
+        if (hdr.IsLong)
+        {
+            if (_options.SystemIdentifier != 0 && hdr.SystemIdentifier != _options.SystemIdentifier)
+                return Error(CorruptionKind.SystemIdentifierMismatch, pagePtr, recordLsn,
+                    $"WAL file is from different database system: WAL file database system identifier is {hdr.SystemIdentifier}, pg_control database system identifier is {_options.SystemIdentifier}");
+            if (hdr.SegmentSize != (uint)_geometry.SegmentSize)
+                return Error(CorruptionKind.SegmentSizeMismatch, pagePtr, recordLsn,
+                    "WAL file is from different database system: incorrect segment size in page header");
+            if (hdr.BlockSize != WalGeometry.PageSize)
+                return Error(CorruptionKind.BlockSizeMismatch, pagePtr, recordLsn,
+                    "WAL file is from different database system: incorrect XLOG_BLCKSZ in page header");
+        }
+        else if (offset == 0)
+        {
+            return Error(CorruptionKind.InvalidPageInfo, pagePtr, recordLsn,
+                $"invalid info bits {(ushort)info:X4} in log segment {SegmentName(pagePtr)}, offset {offset}");
+        }
+        if (hdr.PageAddress != pagePtr)
+            return Error(CorruptionKind.UnexpectedPageAddress, pagePtr, recordLsn,
+                $"unexpected pageaddr {hdr.PageAddress} in log segment {SegmentName(pagePtr)}, offset {offset}");
+        if (pagePtr > _latestPagePtr && hdr.Timeline < _latestPageTli)
+            return Error(CorruptionKind.TimelineOutOfSequence, pagePtr, recordLsn,
+                $"out-of-sequence timeline ID {hdr.Timeline} (after {_latestPageTli}) in log segment {SegmentName(pagePtr)}, offset {offset}");
+        _latestPagePtr = pagePtr;
+        _latestPageTli = hdr.Timeline;
+        Version = version;
+        return null;
+    }
+
+    internal WalReadError Error(CorruptionKind kind, Lsn at, Lsn recordLsn, string message)
+        => new(kind, at, recordLsn, message, SegmentName(at), _geometry.OffsetInSegment(at));
+
+    /// <summary>Reads raw bytes straight from the source, bypassing the window (for probing past a failure).</summary>
+    internal int ReadRaw(Lsn start, Span<byte> destination)
+    {
+        var r = _source.Read(_options.Timeline, start, destination);
+        return r.Status == PageReadStatus.Ok ? r.BytesRead : 0;
+    }
+}

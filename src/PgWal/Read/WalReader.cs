@@ -1,0 +1,335 @@
+// WalReader: reads and validates WAL records from an IPageSource (xlogreader.c XLogReadRecord /
+// XLogDecodeNextRecord / XLogFindNextRecord). Records that fit on one page are decoded in place in
+// the read-ahead window; records that cross pages are reassembled into a buffer that grows only
+// with data already validated (page header, xlp_rem_len), never from an untrusted xl_tot_len.
+// Not thread-safe. Everything a read returns is valid until the next call.
+using PgWal.Format;
+
+namespace PgWal.Read;
+
+/// <summary>Reads WAL records in order, validating pages, headers, prev-links and CRCs.</summary>
+public sealed class WalReader : IDisposable
+{
+    // Largest xl_tot_len accepted: what PostgreSQL's reader can allocate (MaxAllocSize, 1 GB - 1),
+    // less room for its decoding overhead.
+    internal const uint MaxReadableRecordLength = 0x3FFF_FFFF - 4096;
+
+    private readonly IPageSource _source;
+    private readonly PageWindow _window;
+    private readonly WalGeometry _geometry;
+    private readonly DecodedRecord _record = new();
+    private readonly bool _classify;
+    private byte[] _assembly = new byte[4 * WalGeometry.PageSize];
+
+    private Lsn _nextRecPtr;      // where the next read starts (a record start or a page boundary)
+    private Lsn _decodeRecPtr;    // start of the last record decoded; Invalid right after BeginRead (random access)
+
+    /// <summary>Creates a reader over <paramref name="source"/>; call <see cref="BeginRead"/> or <see cref="FindNextRecord"/> first.</summary>
+    public WalReader(IPageSource source, WalReaderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        _source = source;
+        Options = options;
+        _geometry = options.Geometry;
+        _window = new PageWindow(source, options);
+        _classify = options.ClassifyEndOfWal;
+    }
+
+    /// <summary>The options in force.</summary>
+    public WalReaderOptions Options { get; }
+
+    /// <summary>The segment geometry.</summary>
+    public WalGeometry Geometry => _geometry;
+
+    /// <summary>Start of the last record returned (PostgreSQL's <c>ReadRecPtr</c>); Invalid right after <see cref="BeginRead"/>.</summary>
+    public Lsn ReadRecPtr { get; private set; }
+
+    /// <summary>Where the next record is expected (PostgreSQL's <c>EndRecPtr</c>).</summary>
+    public Lsn EndRecPtr { get; private set; }
+
+    /// <summary>The PostgreSQL version of the pages read so far.</summary>
+    public WalVersion Version => _window.Version;
+
+    /// <summary>
+    /// When the last failed read was assembling a record that crosses pages: that record's start
+    /// (PostgreSQL's <c>abortedRecPtr</c>), else Invalid.
+    /// </summary>
+    public Lsn AbortedRecordLsn { get; private set; }
+
+    /// <summary>With <see cref="AbortedRecordLsn"/>: the page where its continuation was missing.</summary>
+    public Lsn MissingContinuationLsn { get; private set; }
+
+    /// <summary>
+    /// Set when a record was abandoned because the next page carried XLP_FIRST_IS_OVERWRITE_CONTRECORD
+    /// (PostgreSQL's <c>overwrittenRecPtr</c>).
+    /// </summary>
+    public Lsn OverwrittenRecordLsn { get; private set; }
+
+    /// <summary>Positions the reader at a record start (PostgreSQL's <c>XLogBeginRead</c>).</summary>
+    public void BeginRead(Lsn recordStart)
+    {
+        if (!recordStart.IsValid)
+            throw new ArgumentException("cannot begin reading at an invalid LSN", nameof(recordStart));
+        _nextRecPtr = recordStart;
+        EndRecPtr = recordStart;
+        ReadRecPtr = Lsn.Invalid;
+        _decodeRecPtr = Lsn.Invalid;
+    }
+
+    /// <summary>
+    /// Finds the first valid record at or after <paramref name="from"/>, which need not be a record
+    /// start, and positions the reader there (PostgreSQL's <c>XLogFindNextRecord</c>).
+    /// </summary>
+    /// <returns>The record's LSN, or Invalid (with <paramref name="error"/>) when none was found.</returns>
+    public Lsn FindNextRecord(Lsn from, out WalReadError? error)
+    {
+        error = null;
+        Lsn tmp = from;
+        while (true)
+        {
+            Lsn pagePtr = WalGeometry.PageStart(tmp);
+            int recOff = WalGeometry.OffsetInPage(tmp);
+            error = _window.Ensure(pagePtr, recOff, from, out int offset, out _);
+            if (error != null)
+            {
+                _window.Invalidate();
+                return Lsn.Invalid;
+            }
+            var page = _window.Buffer.AsSpan(offset);
+            var info = PageHeader.ReadInfo(page);
+            int headerSize = (info & PageInfo.LongHeader) != 0 ? PageHeader.LongSize : PageHeader.ShortSize;
+            if ((info & PageInfo.FirstIsContRecord) != 0)
+            {
+                uint rem = PageHeader.ReadRemainingLength(page);
+                ulong aligned = ((ulong)rem + 7) & ~7UL;
+                if (aligned >= (ulong)(WalGeometry.PageSize - headerSize))
+                {
+                    tmp = pagePtr + WalGeometry.PageSize;
+                    continue;
+                }
+                tmp = pagePtr + (ulong)headerSize + aligned;
+                break;
+            }
+            tmp = pagePtr + (ulong)headerSize;
+            break;
+        }
+
+        BeginRead(tmp);
+        while (true)
+        {
+            var outcome = ReadRecord();
+            if (!outcome.IsRecord)
+            {
+                error = outcome.Error;
+                _window.Invalidate();
+                return Lsn.Invalid;
+            }
+            if (from <= ReadRecPtr)
+            {
+                Lsn found = ReadRecPtr;
+                BeginRead(found);
+                return found;
+            }
+        }
+    }
+
+    /// <summary>Reads the next record.</summary>
+    public ReadOutcome ReadRecord()
+    {
+        AbortedRecordLsn = Lsn.Invalid;
+        MissingContinuationLsn = Lsn.Invalid;
+        var error = ReadNext();
+        if (error == null)
+        {
+            ReadRecPtr = _record.Lsn;
+            EndRecPtr = _record.NextLsn;
+            return new ReadOutcome(_record);
+        }
+        if (_classify)
+            EndOfWalClassifier.Classify(error, _window, _geometry);
+        else if (error.Kind is CorruptionKind.StopPointReached)
+            error.EndOfWal = EndOfWalReason.StopPoint;
+        else if (error.Kind is CorruptionKind.SegmentMissing or CorruptionKind.ShortRead)
+            error.EndOfWal = EndOfWalReason.EndOfSource;
+        _window.Invalidate();
+        return new ReadOutcome(error);
+    }
+
+    private WalReadError? ReadNext()
+    {
+        Lsn recPtr = _nextRecPtr;
+        bool randomAccess = !_decodeRecPtr.IsValid;
+        Lsn messageLsn = ReadRecPtr;
+
+    restart:
+        Lsn pagePtr = WalGeometry.PageStart(recPtr);
+        int recOff = WalGeometry.OffsetInPage(recPtr);
+        var error = _window.Ensure(pagePtr, Math.Min(recOff + RecordHeader.Size, WalGeometry.PageSize), recPtr, out int pageOffset, out _);
+        if (error != null)
+            return error;
+        byte[] buf = _window.Buffer;
+        var info = PageHeader.ReadInfo(buf.AsSpan(pageOffset));
+        int headerSize = (info & PageInfo.LongHeader) != 0 ? PageHeader.LongSize : PageHeader.ShortSize;
+        if (recOff == 0)
+        {
+            recPtr += (ulong)headerSize;
+            recOff = headerSize;
+        }
+        else if (recOff < headerSize)
+        {
+            return _window.Error(CorruptionKind.InvalidRecordOffset, recPtr, recPtr, $"invalid record offset at {recPtr}");
+        }
+        if ((info & PageInfo.FirstIsContRecord) != 0 && recOff == headerSize)
+            return _window.Error(CorruptionKind.ContRecordRequested, recPtr, recPtr, $"contrecord is requested by {recPtr}");
+
+        error = _window.Ensure(pagePtr, Math.Min(recOff + RecordHeader.Size, WalGeometry.PageSize), recPtr, out pageOffset, out _);
+        if (error != null)
+            return error;
+        buf = _window.Buffer;
+        int recordOffset = pageOffset + recOff;
+        uint totalLength = RecordHeader.ReadTotalLength(buf.AsSpan(recordOffset));
+        bool gotHeader;
+        if (recOff <= WalGeometry.PageSize - RecordHeader.Size)
+        {
+            error = ValidateHeader(RecordHeader.Read(buf.AsSpan(recordOffset)), recPtr, randomAccess);
+            if (error != null)
+                return error;
+            gotHeader = true;
+        }
+        else
+        {
+            if (totalLength < RecordHeader.Size)
+                return InvalidLength(recPtr, totalLength);
+            gotHeader = false;
+        }
+        if (totalLength > MaxReadableRecordLength)
+            return _window.Error(CorruptionKind.RecordTooLong, recPtr, recPtr, $"record length {totalLength} at {recPtr} too long");
+
+        int firstFragment = WalGeometry.PageSize - recOff;
+        Lsn nextRecPtr;
+        if (totalLength > (uint)firstFragment)
+        {
+            // The record continues on following pages: reassemble it.
+            EnsureAssemblyCapacity(firstFragment);
+            buf.AsSpan(recordOffset, firstFragment).CopyTo(_assembly);
+            uint gotLength = (uint)firstFragment;
+            Lsn contPage = pagePtr;
+            uint remaining;
+            int contHeaderSize;
+            do
+            {
+                contPage += WalGeometry.PageSize;
+                error = _window.Ensure(contPage, PageHeader.ShortSize, recPtr, out int contOffset, out _);
+                if (error != null)
+                    return Aborted(error, recPtr, contPage);
+                var contInfo = PageHeader.ReadInfo(_window.Buffer.AsSpan(contOffset));
+                if ((contInfo & PageInfo.FirstIsOverwriteContRecord) != 0)
+                {
+                    OverwrittenRecordLsn = recPtr;
+                    recPtr = contPage;
+                    goto restart;
+                }
+                if ((contInfo & PageInfo.FirstIsContRecord) == 0)
+                    return Aborted(_window.Error(CorruptionKind.MissingContinuation, contPage, recPtr,
+                        $"there is no contrecord flag at {recPtr}"), recPtr, contPage);
+                remaining = PageHeader.ReadRemainingLength(_window.Buffer.AsSpan(contOffset));
+                if (remaining == 0 || totalLength != remaining + gotLength)
+                    return Aborted(_window.Error(CorruptionKind.BadContinuationLength, contPage, recPtr,
+                        $"invalid contrecord length {remaining} (expected {(long)totalLength - gotLength}) at {recPtr}"), recPtr, contPage);
+                contHeaderSize = (contInfo & PageInfo.LongHeader) != 0 ? PageHeader.LongSize : PageHeader.ShortSize;
+                int chunk = (int)Math.Min(remaining, (uint)(WalGeometry.PageSize - contHeaderSize));
+                error = _window.Ensure(contPage, contHeaderSize + chunk, recPtr, out contOffset, out _);
+                if (error != null)
+                    return Aborted(error, recPtr, contPage);
+                EnsureAssemblyCapacity((int)gotLength + chunk);
+                _window.Buffer.AsSpan(contOffset + contHeaderSize, chunk).CopyTo(_assembly.AsSpan((int)gotLength));
+                gotLength += (uint)chunk;
+                if (!gotHeader)
+                {
+                    error = ValidateHeader(RecordHeader.Read(_assembly), recPtr, randomAccess);
+                    if (error != null)
+                        return Aborted(error, recPtr, contPage);
+                    gotHeader = true;
+                }
+            } while (gotLength < totalLength);
+
+            var assembled = _assembly.AsSpan(0, (int)totalLength);
+            if (RecordHeader.ComputeCrc(assembled) != RecordHeader.ReadCrc(assembled))
+                return Aborted(BadChecksum(recPtr), recPtr, contPage);
+            nextRecPtr = contPage + (ulong)contHeaderSize + (((ulong)remaining + 7) & ~7UL);
+            _record.Reset(recPtr, _assembly, 0, RecordHeader.Read(assembled));
+        }
+        else
+        {
+            error = _window.Ensure(pagePtr, recOff + (int)totalLength, recPtr, out pageOffset, out _);
+            if (error != null)
+                return error;
+            recordOffset = pageOffset + recOff;
+            var span = _window.Buffer.AsSpan(recordOffset, (int)totalLength);
+            if (RecordHeader.ComputeCrc(span) != RecordHeader.ReadCrc(span))
+                return BadChecksum(recPtr);
+            nextRecPtr = recPtr + (((ulong)totalLength + 7) & ~7UL);
+            _record.Reset(recPtr, _window.Buffer, recordOffset, RecordHeader.Read(span));
+        }
+        _decodeRecPtr = recPtr;
+
+        var header = _record.Header;
+        if (header.RmgrId == RmgrIds.Xlog && (header.Info & RecordHeader.RmgrInfoMask) == XlogInfo.Switch)
+        {
+            // The rest of the segment belongs to the switch record.
+            ulong seg = (ulong)_geometry.SegmentSize;
+            nextRecPtr = new Lsn((nextRecPtr.Value + seg - 1) & ~(seg - 1));
+        }
+        _record.NextLsn = nextRecPtr;
+        _record.Version = _window.Version;
+        var (kind, message) = RecordBodyDecoder.Decode(_record.Bytes, _record, messageLsn);
+        if (kind != CorruptionKind.None)
+            return _window.Error(kind, recPtr, recPtr, message!);
+        _nextRecPtr = nextRecPtr;
+        return null;
+    }
+
+    private WalReadError? ValidateHeader(RecordHeader header, Lsn recPtr, bool randomAccess)
+    {
+        if (header.TotalLength < RecordHeader.Size)
+            return InvalidLength(recPtr, header.TotalLength);
+        if (!RmgrIds.IsValid(header.RmgrId))
+            return _window.Error(CorruptionKind.InvalidResourceManager, recPtr, recPtr,
+                $"invalid resource manager ID {header.RmgrId} at {recPtr}");
+        bool prevOk = randomAccess ? header.Prev < recPtr : header.Prev == _decodeRecPtr;
+        if (!prevOk)
+            return _window.Error(CorruptionKind.BadPrevLink, recPtr, recPtr,
+                $"record with incorrect prev-link {header.Prev} at {recPtr}");
+        return null;
+    }
+
+    private WalReadError InvalidLength(Lsn recPtr, uint got)
+        => _window.Error(CorruptionKind.InvalidRecordLength, recPtr, recPtr,
+            $"invalid record length at {recPtr}: wanted {RecordHeader.Size}, got {got}");
+
+    private WalReadError BadChecksum(Lsn recPtr)
+        => _window.Error(CorruptionKind.BadChecksum, recPtr, recPtr,
+            $"incorrect resource manager data checksum in record at {recPtr}");
+
+    private WalReadError Aborted(WalReadError error, Lsn recPtr, Lsn missingPage)
+    {
+        AbortedRecordLsn = recPtr;
+        MissingContinuationLsn = missingPage;
+        return error;
+    }
+
+    // Grows the reassembly buffer geometrically, but only to hold bytes already read and validated.
+    private void EnsureAssemblyCapacity(int needed)
+    {
+        if (needed <= _assembly.Length)
+            return;
+        int size = (int)Math.Min(Math.Max((long)_assembly.Length * 2, needed), Array.MaxLength);
+        var bigger = GC.AllocateUninitializedArray<byte>(size);
+        _assembly.CopyTo(bigger, 0);
+        _assembly = bigger;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _source.Dispose();
+}

@@ -1,0 +1,94 @@
+// FileSystemWalStorage: segment files on disk with positional I/O (RandomAccess on SafeFileHandle)
+// and fdatasync. Creation follows PostgreSQL's XLogFileInit: write the whole file with zeros under a
+// temporary name, fsync, rename into place, fsync the directory.
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using PgWal.Storage.Native;
+
+namespace PgWal.Storage;
+
+/// <summary>WAL segment files in a directory of the real file system.</summary>
+public sealed class FileSystemWalStorage : IWalStorage
+{
+    private const int ZeroChunk = 1024 * 1024;
+
+    /// <summary>Uses <paramref name="directory"/>, creating it when missing.</summary>
+    public FileSystemWalStorage(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        Location = directory;
+    }
+
+    /// <inheritdoc/>
+    public string Location { get; }
+
+    /// <inheritdoc/>
+    public bool Exists(string fileName) => File.Exists(Path.Combine(Location, fileName));
+
+    /// <inheritdoc/>
+    public IWalSegmentFile Create(string fileName, int size)
+    {
+        string final = Path.Combine(Location, fileName);
+        string temp = Path.Combine(Location, $"xlogtemp.{Environment.ProcessId}");
+        var zeros = new byte[Math.Min(ZeroChunk, size)];
+        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+        {
+            for (long offset = 0; offset < size; offset += zeros.Length)
+                RandomAccess.Write(handle, zeros.AsSpan(0, (int)Math.Min(zeros.Length, size - offset)), offset);
+            SyncHandle(handle, dataOnly: false, temp);
+        }
+        File.Move(temp, final, overwrite: false);
+        SyncDirectory(Location);
+        return Open(fileName);
+    }
+
+    /// <inheritdoc/>
+    public IWalSegmentFile Open(string fileName)
+    {
+        string path = Path.Combine(Location, fileName);
+        return new SegmentFile(fileName, File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete));
+    }
+
+    /// <summary>fsyncs a directory so that creations and renames in it are durable.</summary>
+    public static void SyncDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        int fd = LibC.open(directory, LibC.O_RDONLY);
+        if (fd < 0)
+            throw new IOException($"could not open directory \"{directory}\": {Marshal.GetLastPInvokeErrorMessage()}");
+        try
+        {
+            if (LibC.fsync(fd) != 0)
+                throw new IOException($"could not fsync directory \"{directory}\": {Marshal.GetLastPInvokeErrorMessage()}");
+        }
+        finally
+        {
+            LibC.close(fd);
+        }
+    }
+
+    internal static void SyncHandle(SafeFileHandle handle, bool dataOnly, string name)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            RandomAccess.FlushToDisk(handle);
+            return;
+        }
+        int fd = (int)handle.DangerousGetHandle();
+        int rc = dataOnly ? LibC.fdatasync(fd) : LibC.fsync(fd);
+        if (rc != 0)
+            throw new IOException($"could not {(dataOnly ? "fdatasync" : "fsync")} file \"{name}\": {Marshal.GetLastPInvokeErrorMessage()}");
+    }
+
+    private sealed class SegmentFile(string name, SafeFileHandle handle) : IWalSegmentFile
+    {
+        public string Name { get; } = name;
+
+        public void Write(long offset, ReadOnlySpan<byte> data) => RandomAccess.Write(handle, data, offset);
+
+        public void Sync() => SyncHandle(handle, dataOnly: true, Name);
+
+        public void Dispose() => handle.Dispose();
+    }
+}

@@ -1,0 +1,37 @@
+// IWalStorage / IWalSegmentFile: the writer's view of the file system. The real implementation is
+// FileSystemWalStorage; tests substitute layers that log or fail writes and syncs, and later ones
+// drop unsynced writes to simulate power loss. Every durability promise goes through Sync().
+namespace PgWal.Storage;
+
+/// <summary>Where WAL segment files live (a pg_wal directory).</summary>
+public interface IWalStorage
+{
+    /// <summary>The directory path, for messages.</summary>
+    string Location { get; }
+
+    /// <summary>True when the segment file exists.</summary>
+    bool Exists(string fileName);
+
+    /// <summary>
+    /// Creates a segment of <paramref name="size"/> zero bytes durably: written in full to a temporary
+    /// name, synced, renamed into place and the directory synced, so a crash leaves either no file or
+    /// a complete one.
+    /// </summary>
+    IWalSegmentFile Create(string fileName, int size);
+
+    /// <summary>Opens an existing segment for writing.</summary>
+    IWalSegmentFile Open(string fileName);
+}
+
+/// <summary>An open segment file.</summary>
+public interface IWalSegmentFile : IDisposable
+{
+    /// <summary>The file name.</summary>
+    string Name { get; }
+
+    /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/> (all of it, or throws).</summary>
+    void Write(long offset, ReadOnlySpan<byte> data);
+
+    /// <summary>Makes everything written so far durable (fdatasync). A failure must never be retried.</summary>
+    void Sync();
+}

@@ -1,0 +1,39 @@
+// LibC: the few POSIX calls .NET does not expose: fdatasync/fsync on a file descriptor, fsync of a
+// directory (to make a rename durable), and localtime_r/strftime for PostgreSQL-identical time
+// zone abbreviations. Linux/macOS only; callers fall back where a call is unavailable.
+using System.Runtime.InteropServices;
+
+namespace PgWal.Storage.Native;
+
+internal static partial class LibC
+{
+    private const string Library = "libc";
+
+    public const int O_RDONLY = 0;
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int fdatasync(int fd);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int fsync(int fd);
+
+    [LibraryImport(Library, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int close(int fd);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Tm
+    {
+        public int Sec, Min, Hour, MDay, Mon, Year, WDay, YDay, IsDst;
+        public long GmtOff;
+        public IntPtr Zone;
+    }
+
+    [LibraryImport(Library)]
+    public static partial IntPtr localtime_r(ref long time, ref Tm result);
+
+    [LibraryImport(Library)]
+    public static unsafe partial nuint strftime(byte* s, nuint max, byte* format, ref Tm tm);
+}

@@ -1,0 +1,88 @@
+// SegmentDirectorySource: an IPageSource over a directory of WAL segment files (a pg_wal
+// directory, an archive copy, pg_receivewal's output). Keeps the current segment's file open and
+// reads with positional I/O, so the reader's read-ahead becomes one pread per chunk.
+using Microsoft.Win32.SafeHandles;
+using PgWal.Format;
+using PgWal.Read;
+
+namespace PgWal.Storage;
+
+/// <summary>Reads WAL from segment files named as PostgreSQL names them, in one directory.</summary>
+public sealed class SegmentDirectorySource : IPageSource
+{
+    private readonly string _directory;
+    private readonly WalGeometry _geometry;
+    private SafeFileHandle? _handle;
+    private TimelineId _openTimeline;
+    private SegmentNumber _openSegment;
+
+    /// <summary>Reads segments of <paramref name="segmentSize"/> bytes from <paramref name="directory"/>.</summary>
+    public SegmentDirectorySource(string directory, int segmentSize)
+    {
+        _directory = directory;
+        _geometry = new WalGeometry(segmentSize);
+    }
+
+    /// <summary>The directory read.</summary>
+    public string Directory => _directory;
+
+    /// <inheritdoc/>
+    public string DescribeSegment(TimelineId timeline, SegmentNumber segment)
+        => SegmentFileName.Format(timeline, segment, _geometry);
+
+    /// <inheritdoc/>
+    public PageReadResult Read(TimelineId timeline, Lsn start, Span<byte> destination)
+    {
+        var segment = _geometry.SegmentOf(start);
+        string name = DescribeSegment(timeline, segment);
+        if (_handle is null || _openSegment != segment || _openTimeline != timeline)
+        {
+            Close();
+            string path = Path.Combine(_directory, name);
+            try
+            {
+                _handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (FileNotFoundException)
+            {
+                return new PageReadResult(PageReadStatus.SegmentMissing, 0, $"could not find file \"{name}\": No such file or directory");
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return new PageReadResult(PageReadStatus.SegmentMissing, 0, $"could not find file \"{name}\": No such file or directory");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return new PageReadResult(PageReadStatus.Error, 0, $"could not open file \"{name}\": {e.Message}");
+            }
+            _openSegment = segment;
+            _openTimeline = timeline;
+        }
+        long offset = _geometry.OffsetInSegment(start);
+        try
+        {
+            int total = 0;
+            while (total < destination.Length)
+            {
+                int n = RandomAccess.Read(_handle, destination[total..], offset + total);
+                if (n == 0)
+                    break;
+                total += n;
+            }
+            return new PageReadResult(PageReadStatus.Ok, total);
+        }
+        catch (IOException e)
+        {
+            return new PageReadResult(PageReadStatus.Error, 0, $"could not read from file {name}, offset {offset}: {e.Message}");
+        }
+    }
+
+    private void Close()
+    {
+        _handle?.Dispose();
+        _handle = null;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Close();
+}
