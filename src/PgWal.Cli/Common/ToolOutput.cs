@@ -1,0 +1,46 @@
+// ToolOutput: stdout as a buffered byte stream fed from a TextBuffer (no per-line allocations), and
+// PostgreSQL frontend-style messages on stderr ("prog: error: ...", "prog: detail: ...",
+// "prog: hint: ..."), as src/common/logging.c prints them.
+using PgWal.Diagnostics.Text;
+
+namespace PgWal.Cli.Common;
+
+internal sealed class ToolOutput(string programName, Stream stdout, TextWriter stderr)
+{
+    private const int FlushThreshold = 256 * 1024;
+
+    public string ProgramName { get; } = programName;
+
+    public TextBuffer Text { get; } = new(FlushThreshold + 64 * 1024);
+
+    public TextWriter Error { get; } = stderr;
+
+    /// <summary>Writes buffered text out when enough has accumulated.</summary>
+    public void MaybeFlush()
+    {
+        if (Text.Length >= FlushThreshold)
+            Flush();
+    }
+
+    public void Flush()
+    {
+        if (Text.Length > 0)
+        {
+            stdout.Write(Text.Written);
+            Text.Clear();
+        }
+        stdout.Flush();
+    }
+
+    public void ErrorLine(string message)
+    {
+        Flush();
+        Error.WriteLine($"{ProgramName}: error: {message}");
+    }
+
+    public void Detail(string message) => Error.WriteLine($"{ProgramName}: detail: {message}");
+
+    public void Hint(string message) => Error.WriteLine($"{ProgramName}: hint: {message}");
+
+    public void TryHelpHint() => Hint($"Try \"{ProgramName} --help\" for more information.");
+}

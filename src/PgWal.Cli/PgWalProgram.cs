@@ -1,0 +1,29 @@
+// PgWalProgram: command dispatch for `pgwal`.
+using PgWal.Cli.Generate;
+using PgWal.Cli.WalDump;
+
+namespace PgWal.Cli;
+
+internal static class PgWalProgram
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "waldump")
+        {
+            using var cancel = new CancellationTokenSource();
+            Console.CancelKeyPress += (_, e) =>
+            {
+                e.Cancel = true;
+                cancel.Cancel();
+            };
+            using var stdout = Console.OpenStandardOutput();
+            return WalDumpCommand.Run(args[1..], stdout, Console.Error, cancel.Token);
+        }
+        var root = new System.CommandLine.RootCommand("PgWal: PostgreSQL's write-ahead log for .NET")
+        {
+            GenerateCommand.Create(),
+        };
+        root.Subcommands.Add(new System.CommandLine.Command("waldump", "Decode and display WAL, like pg_waldump (run `pgwal waldump --help`)"));
+        return await root.Parse(args).InvokeAsync();
+    }
+}
