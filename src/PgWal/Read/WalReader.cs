@@ -66,11 +66,15 @@ public sealed class WalReader : IDisposable
     /// </summary>
     public Lsn OverwrittenRecordLsn { get; private set; }
 
-    /// <summary>Positions the reader at a record start (PostgreSQL's <c>XLogBeginRead</c>).</summary>
+    /// <summary>
+    /// Positions the reader at a record start (PostgreSQL's <c>XLogBeginRead</c>). Cached pages are
+    /// dropped, so bytes that changed in the source since they were read are read again.
+    /// </summary>
     public void BeginRead(Lsn recordStart)
     {
         if (!recordStart.IsValid)
             throw new ArgumentException("cannot begin reading at an invalid LSN", nameof(recordStart));
+        _window.Invalidate();
         _nextRecPtr = recordStart;
         EndRecPtr = recordStart;
         ReadRecPtr = Lsn.Invalid;
@@ -203,9 +207,6 @@ public sealed class WalReader : IDisposable
                 return InvalidLength(recPtr, totalLength);
             gotHeader = false;
         }
-        if (totalLength > MaxReadableRecordLength)
-            return _window.Error(CorruptionKind.RecordTooLong, recPtr, recPtr, $"record length {totalLength} at {recPtr} too long");
-
         int firstFragment = WalGeometry.PageSize - recOff;
         Lsn nextRecPtr;
         if (totalLength > (uint)firstFragment)
@@ -237,6 +238,10 @@ public sealed class WalReader : IDisposable
                 if (remaining == 0 || totalLength != remaining + gotLength)
                     return Aborted(_window.Error(CorruptionKind.BadContinuationLength, contPage, recPtr,
                         $"invalid contrecord length {remaining} (expected {(long)totalLength - gotLength}) at {recPtr}"), recPtr, contPage);
+                // Like PostgreSQL, trust a length only after the continuation page confirmed it.
+                if (totalLength > MaxReadableRecordLength)
+                    return Aborted(_window.Error(CorruptionKind.RecordTooLong, recPtr, recPtr,
+                        $"record length {totalLength} at {recPtr} too long"), recPtr, contPage);
                 contHeaderSize = (contInfo & PageInfo.LongHeader) != 0 ? PageHeader.LongSize : PageHeader.ShortSize;
                 int chunk = (int)Math.Min(remaining, (uint)(WalGeometry.PageSize - contHeaderSize));
                 error = _window.Ensure(contPage, contHeaderSize + chunk, recPtr, out contOffset, out _);
