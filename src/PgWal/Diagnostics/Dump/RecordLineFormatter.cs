@@ -14,24 +14,43 @@ public sealed class RecordLineFormatter(RecordDescribers describers)
 {
     private static readonly string[] s_forkNames = ["main", "fsm", "vm", "init"];
 
+    // UTF-8 of "rmgr: <name padded to 11> len (rec/tot): " per rmgr, and of "desc: <TYPE> " per
+    // (rmgr, info): built on first use, so each line copies bytes instead of formatting names.
+    private readonly byte[]?[] _prefixes = new byte[]?[256];
+    private readonly byte[]?[] _typeNames = new byte[]?[256 * 256];
+
     /// <summary>Appends the record's line(s), ending with a newline.</summary>
     public void Append(DecodedRecord record, TextBuffer o, bool detailedBlocks)
     {
         var describer = describers[record.RmgrId];
-        o.Append("rmgr: "u8).AppendPadded(describer.Name, -11)
-            .Append(" len (rec/tot): "u8).AppendUInt(record.RecordLength, 6)
+        o.Append(_prefixes[record.RmgrId] ??= Prefix(describer))
+            .AppendUInt(record.RecordLength, 6)
             .Append('/').AppendUInt(record.TotalLength, 6)
             .Append(", tx: "u8).AppendUInt(record.Xid, 10)
             .Append(", lsn: "u8).AppendLsn(record.Lsn, padded: true)
             .Append(", prev "u8).AppendLsn(record.Prev, padded: true)
             .Append(", "u8);
-        string? id = describer.Identify(record.Info);
-        if (id is null)
-            o.Append("desc: UNKNOWN ("u8).AppendHex((uint)(record.Info & ~RecordHeader.InfoMask), upper: false).Append(") "u8);
-        else
-            o.Append("desc: "u8).Append(id).Append(' ');
+        o.Append(_typeNames[record.RmgrId * 256 + record.Info] ??= TypeName(describer, record.Info));
         describer.Describe(record, o);
         AppendBlockReferences(record, o, detailedBlocks);
+    }
+
+    private static byte[] Prefix(IRecordDescriber describer)
+    {
+        var t = new TextBuffer(64);
+        t.Append("rmgr: "u8).AppendPadded(describer.Name, -11).Append(" len (rec/tot): "u8);
+        return t.Written.ToArray();
+    }
+
+    private static byte[] TypeName(IRecordDescriber describer, byte info)
+    {
+        var t = new TextBuffer(64);
+        string? id = describer.Identify(info);
+        if (id is null)
+            t.Append("desc: UNKNOWN ("u8).AppendHex((uint)(info & ~RecordHeader.InfoMask), upper: false).Append(") "u8);
+        else
+            t.Append("desc: "u8).Append(id).Append(' ');
+        return t.Written.ToArray();
     }
 
     private static void AppendBlockReferences(DecodedRecord record, TextBuffer o, bool detailed)

@@ -1,8 +1,6 @@
 // TextBuffer: a growable UTF-8 buffer with printf-style appenders (PostgreSQL's StringInfo), used
 // to produce pg_waldump-identical text without per-record allocations. Integers are formatted
 // straight into the byte buffer; strings are assumed to be mostly ASCII.
-using System.Buffers;
-using System.Buffers.Text;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -60,7 +58,16 @@ public sealed class TextBuffer
         if (string.IsNullOrEmpty(text))
             return this;
         var dest = Reserve(Encoding.UTF8.GetMaxByteCount(text.Length));
-        _length += Encoding.UTF8.GetBytes(text, dest);
+        // Names and descriptions are almost always ASCII: copy chars directly.
+        int i = 0;
+        for (; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c >= 0x80)
+                break;
+            dest[i] = (byte)c;
+        }
+        _length += i < text.Length ? i + Encoding.UTF8.GetBytes(text.AsSpan(i), dest[i..]) : i;
         return this;
     }
 
@@ -86,25 +93,59 @@ public sealed class TextBuffer
     /// <summary><c>%u</c> / <c>%lu</c>.</summary>
     public TextBuffer AppendUInt(ulong value)
     {
-        Utf8Formatter.TryFormat(value, Reserve(20), out int n);
-        _length += n;
+        _length += WriteDecimal(Reserve(20), value);
         return this;
     }
 
     /// <summary><c>%d</c> / <c>%ld</c>.</summary>
     public TextBuffer AppendInt(long value)
     {
-        Utf8Formatter.TryFormat(value, Reserve(21), out int n);
-        _length += n;
+        if (value >= 0)
+            return AppendUInt((ulong)value);
+        var dest = Reserve(21);
+        dest[0] = (byte)'-';
+        _length += 1 + WriteDecimal(dest[1..], unchecked(0UL - (ulong)value));
         return this;
     }
 
     /// <summary><c>%*u</c>: right-aligned in <paramref name="width"/> columns, space padded.</summary>
     public TextBuffer AppendUInt(ulong value, int width)
     {
-        Span<byte> tmp = stackalloc byte[20];
-        Utf8Formatter.TryFormat(value, tmp, out int n);
-        return Pad(width - n).Append(tmp[..n]);
+        int digits = CountDigits(value);
+        var dest = Reserve(Math.Max(width, digits));
+        int pad = width - digits;
+        if (pad > 0)
+            dest[..pad].Fill((byte)' ');
+        else
+            pad = 0;
+        WriteDecimal(dest[pad..], value, digits);
+        _length += pad + digits;
+        return this;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int CountDigits(ulong value)
+    {
+        int digits = 1;
+        while (value >= 10)
+        {
+            value /= 10;
+            digits++;
+        }
+        return digits;
+    }
+
+    private static int WriteDecimal(Span<byte> dest, ulong value) => WriteDecimal(dest, value, CountDigits(value));
+
+    private static int WriteDecimal(Span<byte> dest, ulong value, int digits)
+    {
+        for (int i = digits - 1; i >= 0; i--)
+        {
+            ulong q = value / 10;
+            dest[i] = (byte)('0' + (value - q * 10));
+            value = q;
+        }
+        return digits;
     }
 
     /// <summary><c>%*s</c> (right-aligned) or <c>%-*s</c> (left-aligned, negative width).</summary>
@@ -129,19 +170,21 @@ public sealed class TextBuffer
     /// <summary><c>%X</c> (upper) / <c>%x</c> (lower), zero-padded to <paramref name="minDigits"/>.</summary>
     public TextBuffer AppendHex(ulong value, int minDigits = 0, bool upper = true)
     {
-        var format = minDigits > 0 ? new StandardFormat(upper ? 'X' : 'x', (byte)minDigits) : new StandardFormat(upper ? 'X' : 'x');
-        Utf8Formatter.TryFormat(value, Reserve(Math.Max(16, minDigits)), out int n, format);
-        _length += n;
+        int digits = 1;
+        for (ulong v = value >> 4; v != 0; v >>= 4)
+            digits++;
+        digits = Math.Max(digits, minDigits);
+        var dest = Reserve(digits);
+        var alphabet = upper ? "0123456789ABCDEF"u8 : "0123456789abcdef"u8;
+        for (int i = digits - 1; i >= 0; i--, value >>= 4)
+            dest[i] = alphabet[(int)(value & 0xF)];
+        _length += digits;
         return this;
     }
 
     /// <summary>An LSN as <c>%X/%X</c>, or <c>%X/%08X</c> when <paramref name="padded"/>.</summary>
     public TextBuffer AppendLsn(Lsn lsn, bool padded = false)
-    {
-        lsn.TryFormat(Reserve(17), out int n, padded ? "P" : default, null);
-        _length += n;
-        return this;
-    }
+        => AppendHex(lsn.High).Append('/').AppendHex(lsn.Low, padded ? 8 : 0);
 
     /// <summary>A PostgreSQL <c>TimestampTz</c> as pg_waldump prints it (local time, microseconds, zone).</summary>
     public TextBuffer AppendTimestamp(long timestampTz)
@@ -150,8 +193,8 @@ public sealed class TextBuffer
         Append(prefix).Append('.');
         if (micros >= 0)
         {
-            Utf8Formatter.TryFormat(micros, Reserve(6), out int n, new StandardFormat('D', 6));
-            _length += n;
+            WriteDecimal(Reserve(6), (ulong)micros, 6);
+            _length += 6;
         }
         else
         {
