@@ -169,7 +169,7 @@ public sealed class WalReader : IDisposable
     restart:
         Lsn pagePtr = WalGeometry.PageStart(recPtr);
         int recOff = WalGeometry.OffsetInPage(recPtr);
-        var error = _window.Ensure(pagePtr, Math.Min(recOff + RecordHeader.Size, WalGeometry.PageSize), recPtr, out int pageOffset, out _);
+        var error = _window.Ensure(pagePtr, Math.Min(recOff + RecordHeader.Size, WalGeometry.PageSize), recPtr, out int pageOffset, out int available);
         if (error != null)
             return error;
         byte[] buf = _window.Buffer;
@@ -179,6 +179,10 @@ public sealed class WalReader : IDisposable
         {
             recPtr += (ulong)headerSize;
             recOff = headerSize;
+            error = _window.Ensure(pagePtr, Math.Min(recOff + RecordHeader.Size, WalGeometry.PageSize), recPtr, out pageOffset, out available);
+            if (error != null)
+                return error;
+            buf = _window.Buffer;
         }
         else if (recOff < headerSize)
         {
@@ -187,16 +191,14 @@ public sealed class WalReader : IDisposable
         if ((info & PageInfo.FirstIsContRecord) != 0 && recOff == headerSize)
             return _window.Error(CorruptionKind.ContRecordRequested, recPtr, recPtr, $"contrecord is requested by {recPtr}");
 
-        error = _window.Ensure(pagePtr, Math.Min(recOff + RecordHeader.Size, WalGeometry.PageSize), recPtr, out pageOffset, out _);
-        if (error != null)
-            return error;
-        buf = _window.Buffer;
         int recordOffset = pageOffset + recOff;
         uint totalLength = RecordHeader.ReadTotalLength(buf.AsSpan(recordOffset));
         bool gotHeader;
+        RecordHeader header = default;
         if (recOff <= WalGeometry.PageSize - RecordHeader.Size)
         {
-            error = ValidateHeader(RecordHeader.Read(buf.AsSpan(recordOffset)), recPtr, randomAccess);
+            header = RecordHeader.Read(buf.AsSpan(recordOffset));
+            error = ValidateHeader(header, recPtr, randomAccess);
             if (error != null)
                 return error;
             gotHeader = true;
@@ -207,6 +209,7 @@ public sealed class WalReader : IDisposable
                 return InvalidLength(recPtr, totalLength);
             gotHeader = false;
         }
+
         int firstFragment = WalGeometry.PageSize - recOff;
         Lsn nextRecPtr;
         if (totalLength > (uint)firstFragment)
@@ -267,19 +270,22 @@ public sealed class WalReader : IDisposable
         }
         else
         {
-            error = _window.Ensure(pagePtr, recOff + (int)totalLength, recPtr, out pageOffset, out _);
-            if (error != null)
-                return error;
-            recordOffset = pageOffset + recOff;
+            if (available < recOff + (int)totalLength)
+            {
+                error = _window.Ensure(pagePtr, recOff + (int)totalLength, recPtr, out pageOffset, out _);
+                if (error != null)
+                    return error;
+                recordOffset = pageOffset + recOff;
+            }
             var span = _window.Buffer.AsSpan(recordOffset, (int)totalLength);
-            if (RecordHeader.ComputeCrc(span) != RecordHeader.ReadCrc(span))
+            if (RecordHeader.ComputeCrc(span) != header.Crc)
                 return BadChecksum(recPtr);
             nextRecPtr = recPtr + (((ulong)totalLength + 7) & ~7UL);
-            _record.Reset(recPtr, _window.Buffer, recordOffset, RecordHeader.Read(span));
+            _record.Reset(recPtr, _window.Buffer, recordOffset, header);
         }
         _decodeRecPtr = recPtr;
 
-        var header = _record.Header;
+        header = _record.Header;
         if (header.RmgrId == RmgrIds.Xlog && (header.Info & RecordHeader.RmgrInfoMask) == XlogInfo.Switch)
         {
             // The rest of the segment belongs to the switch record.
