@@ -72,20 +72,15 @@ internal static class CScan
         return true;
     }
 
-    private static bool TryUInt(ref ReadOnlySpan<char> s, out uint value)
-    {
-        value = 0;
-        if (!TryInteger(ref s, 10, out bool negative, out ulong magnitude, out bool overflow))
-            return false;
-        ulong v = overflow ? ulong.MaxValue : (negative ? unchecked(0 - magnitude) : magnitude);
-        value = unchecked((uint)v);
-        return true;
-    }
+    private static bool TryUInt(ref ReadOnlySpan<char> s, out uint value) => TryUnsigned(ref s, 10, out value);
 
-    private static bool TryHex(ref ReadOnlySpan<char> s, out uint value)
+    private static bool TryHex(ref ReadOnlySpan<char> s, out uint value) => TryUnsigned(ref s, 16, out value);
+
+    // "%u" / "%X": strtoul's value (negatives wrap, overflow saturates) truncated to 32 bits.
+    private static bool TryUnsigned(ref ReadOnlySpan<char> s, int radix, out uint value)
     {
         value = 0;
-        if (!TryInteger(ref s, 16, out bool negative, out ulong magnitude, out bool overflow))
+        if (!TryInteger(ref s, radix, out bool negative, out ulong magnitude, out bool overflow))
             return false;
         ulong v = overflow ? ulong.MaxValue : (negative ? unchecked(0 - magnitude) : magnitude);
         value = unchecked((uint)v);
