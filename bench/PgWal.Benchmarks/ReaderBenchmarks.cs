@@ -33,7 +33,12 @@ public class ReaderBenchmarks
             _source.SetSegment(seg, File.ReadAllBytes(file));
         }
         Directory.Delete(dir, recursive: true);
-        Console.WriteLine($"// WAL: {result.Records} records, {(_end - _first) / (1024 * 1024)} MB");
+        long recordBytes = 0;
+        var reader = NewReader();
+        while (reader.ReadRecord() is { IsRecord: true } o)
+            recordBytes += o.Record!.TotalLength;
+        Console.WriteLine($"// WAL: {result.Records} records, {recordBytes / 1e6:F1} MB of record bytes " +
+                          $"(avg {recordBytes / result.Records} B), {(_end - _first) / 1e6:F1} MB of LSN range");
     }
 
     private WalReader NewReader()

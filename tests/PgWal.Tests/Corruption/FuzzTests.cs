@@ -28,9 +28,7 @@ public class FuzzTests
         var formatter = new RecordLineFormatter(new RecordDescribers());
         var text = new TextBuffer(1 << 20);
         var rng = new Random(2024);
-        var pageScratch = new byte[8192];
         var restore = new byte[8192];
-        int pagesInWal = (int)((corpus.End.Value - g.SegmentStart(new SegmentNumber(16)).Value) / 8192);
         var firstPage = g.SegmentStart(corpus.Geometry.SegmentOf(corpus.Starts[0]));
         int totalPages = (int)((corpus.End - firstPage) / 8192) + 1;
         var kinds = new Dictionary<CorruptionKind, int>();
@@ -48,7 +46,7 @@ public class FuzzTests
             Lsn page = firstPage + (ulong)rng.Next(totalPages) * 8192;
             var bytes = source.At(g, page, 8192);
             bytes.CopyTo(restore);
-            Mutate(rng, bytes, corpus, page, pageScratch);
+            Mutate(rng, bytes, corpus, page);
 
             long before = GC.GetAllocatedBytesForCurrentThread();
             var sw = Stopwatch.StartNew();
@@ -84,10 +82,9 @@ public class FuzzTests
         }
         Assert.True(records > Iterations, $"only {records} records read");
         Assert.True(kinds.Count >= 10, "too few distinct failure kinds: " + string.Join(", ", kinds.Keys));
-        _ = pagesInWal;
     }
 
-    private static void Mutate(Random rng, Span<byte> page, GeneratedCorpus corpus, Lsn pageLsn, byte[] scratch)
+    private static void Mutate(Random rng, Span<byte> page, GeneratedCorpus corpus, Lsn pageLsn)
     {
         switch (rng.Next(9))
         {
@@ -133,12 +130,12 @@ public class FuzzTests
                 break;
             }
             default: // forge a record body (and rmgr) on this page, then fix its CRC so decoding is reached
-                ForgeRecordWithValidCrc(rng, page, corpus, pageLsn, scratch);
+                ForgeRecordWithValidCrc(rng, page, corpus, pageLsn);
                 break;
         }
     }
 
-    private static void ForgeRecordWithValidCrc(Random rng, Span<byte> page, GeneratedCorpus corpus, Lsn pageLsn, byte[] scratch)
+    private static void ForgeRecordWithValidCrc(Random rng, Span<byte> page, GeneratedCorpus corpus, Lsn pageLsn)
     {
         int index = corpus.RecordBefore(pageLsn + 8192);
         Lsn rec = corpus.Starts[index];
@@ -149,12 +146,11 @@ public class FuzzTests
         if (total < 24 || off + total > 8192)
             return;
         var body = page.Slice(off, (int)total);
-        for (int k = rng.Next(1, 6); k > 0; k--)
-            body[24 + rng.Next((int)total - 24 + 1) % Math.Max(1, (int)total - 24) + (total > 24 ? 0 : -24)] = (byte)rng.Next(256);
+        for (int k = total > 24 ? rng.Next(1, 6) : 0; k > 0; k--)
+            body[24 + rng.Next((int)total - 24)] = (byte)rng.Next(256);
         if (rng.Next(2) == 0)
             body[17] = (byte)rng.Next(22); // a builtin rmgr: its describer sees garbage
         RecordHeader.StoreCrc(body);
-        _ = scratch;
     }
 
     private static uint Extreme(Random rng) => rng.Next(8) switch
