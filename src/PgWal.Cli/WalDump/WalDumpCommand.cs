@@ -78,6 +78,7 @@ internal static class WalDumpCommand
             stats.Start = first;
 
         int displayed = 0;
+        int missingSegmentTries = 0;
         WalReadError? error = null;
         while (!cancel.IsCancellationRequested)
         {
@@ -85,14 +86,19 @@ internal static class WalDumpCommand
             if (!outcome.IsRecord)
             {
                 error = outcome.Error;
-                if (o.Follow && error!.Kind != CorruptionKind.StopPointReached)
+                // --follow, like pg_waldump: wait for more WAL every second, but give a segment file
+                // that does not exist 10 tries, 500 ms apart, before failing. (Without --follow,
+                // pg_waldump also makes those tries; we fail at once, with the same message.)
+                bool missing = error!.Kind == CorruptionKind.SegmentMissing;
+                if (o.Follow && error.Kind != CorruptionKind.StopPointReached && (!missing || ++missingSegmentTries < 10))
                 {
                     output.Flush();
-                    cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
+                    cancel.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(missing ? 500 : 1000));
                     continue;
                 }
                 break;
             }
+            missingSegmentTries = 0;
             var record = outcome.Record!;
             if (o.RmgrFilterEnabled && !o.RmgrFilter[record.RmgrId])
                 continue;

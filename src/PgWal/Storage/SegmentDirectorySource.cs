@@ -12,6 +12,7 @@ public sealed class SegmentDirectorySource : IPageSource
 {
     private readonly string _directory;
     private readonly WalGeometry _geometry;
+    private readonly string? _fixedFileName;
     private SafeFileHandle? _handle;
     private TimelineId _openTimeline;
     private SegmentNumber _openSegment;
@@ -22,6 +23,10 @@ public sealed class SegmentDirectorySource : IPageSource
         _directory = directory;
         _geometry = new WalGeometry(segmentSize);
     }
+
+    // For SegmentFileListSource: every read goes to this one file (which may be named ".partial").
+    internal SegmentDirectorySource(string directory, int segmentSize, string fixedFileName)
+        : this(directory, segmentSize) => _fixedFileName = fixedFileName;
 
     /// <summary>The directory read.</summary>
     public string Directory => _directory;
@@ -34,7 +39,7 @@ public sealed class SegmentDirectorySource : IPageSource
     public PageReadResult Read(TimelineId timeline, Lsn start, Span<byte> destination)
     {
         var segment = _geometry.SegmentOf(start);
-        string name = DescribeSegment(timeline, segment);
+        string name = _fixedFileName ?? DescribeSegment(timeline, segment);
         if (_handle is null || _openSegment != segment || _openTimeline != timeline)
         {
             Close();
