@@ -3,8 +3,10 @@
 // segments), handles XLOG SWITCH, writes whole pages with positional I/O and makes them durable
 // with fdatasync on Flush. Space is accounted in usable byte positions exactly as PostgreSQL's
 // ReserveXLogInsertLocation does, so xl_prev and end pointers match PostgreSQL's.
-// Invariants: _writtenUpTo <= InsertedUpTo; _flushedUpTo <= _writtenUpTo; all move forward only.
-// Every page in the buffer below _initializedUpTo has a valid header.
+// Invariants: _writtenUpTo <= InsertedUpTo; _flushedUpTo <= InsertedUpTo; all move forward only;
+// _flushedUpTo only covers bytes that were written and then fdatasynced without error (or zero
+// bytes of a segment that was created zero-filled and synced). Every page in the buffer below
+// _initializedUpTo has a valid header. The first storage failure faults the writer for good.
 using PgWal.Format;
 using PgWal.Insert;
 using PgWal.Storage;
@@ -28,7 +30,8 @@ public sealed class WalWriter : IDisposable
     private Lsn _flushedUpTo;
     private IWalSegmentFile? _file;
     private SegmentNumber _fileSegment;
-    private bool _fileCreatedHere;           // fresh zero-filled file: pages after a switch need no writing
+    private readonly HashSet<SegmentNumber> _createdHere = []; // created zero-filled by this writer: dead space after a switch needs no writing
+    private Exception? _fault;               // first storage failure; set once, never cleared
 
     /// <summary>
     /// Starts a writer whose first record goes at the start of <paramref name="segment"/>
@@ -82,10 +85,37 @@ public sealed class WalWriter : IDisposable
     public Lsn FlushedUpTo => _flushedUpTo;
 
     /// <summary>Assembles and inserts the builder's record; returns where it landed.</summary>
+    /// <exception cref="WalFaultedException">An earlier write or sync failed.</exception>
     public InsertResult Insert(RecordBuilder builder, Lsn redoPointer = default, bool doPageWrites = false)
     {
+        ThrowIfFaulted();
         var record = _assembler.Assemble(builder, redoPointer, doPageWrites);
-        return Place(record, isSwitch: false);
+        try
+        {
+            return Place(record, isSwitch: false);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            throw Faulted(e);
+        }
+    }
+
+    /// <summary>The first storage failure, once the writer is faulted; otherwise null.</summary>
+    public Exception? Fault => _fault;
+
+    private void ThrowIfFaulted()
+    {
+        if (_fault != null)
+            throw new WalFaultedException($"WAL writer is faulted: {_fault.Message}", _fault);
+    }
+
+    private static bool IsStorageFailure(Exception e) => e is (IOException or UnauthorizedAccessException) and not WalFaultedException;
+
+    // Any failure of a step that touches storage faults the writer; nothing is ever retried.
+    private WalFaultedException Faulted(Exception e)
+    {
+        _fault ??= e;
+        return new WalFaultedException($"WAL writer is faulted: {e.Message}", e);
     }
 
     /// <summary>
@@ -95,11 +125,19 @@ public sealed class WalWriter : IDisposable
     /// </summary>
     public InsertResult SwitchSegment()
     {
+        ThrowIfFaulted();
         if (_insertPos.Value % _geometry.UsableBytesPerSegment == 0)
             return new InsertResult(InsertedUpTo, InsertedUpTo);
         var builder = new RecordBuilder().Begin(RmgrIds.Xlog, XlogInfo.Switch);
         var record = _assembler.Assemble(builder);
-        return Place(record, isSwitch: true);
+        try
+        {
+            return Place(record, isSwitch: true);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            throw Faulted(e);
+        }
     }
 
     private InsertResult Place(AssembledRecord record, bool isSwitch)
@@ -125,8 +163,7 @@ public sealed class WalWriter : IDisposable
             Lsn recordEnd = start + RecordHeader.Size;
             if (start.Value / WalGeometry.PageSize != recordEnd.Value / WalGeometry.PageSize)
                 recordEnd += (ulong)_geometry.PageHeaderSizeAt(WalGeometry.PageStart(recordEnd));
-            if (!_fileCreatedHere)
-                ZeroRestOfSegment(start);
+            ZeroDeadSpace(WalGeometry.PageStart(recordEnd - 1) + WalGeometry.PageSize, endLsn);
             return new InsertResult(start, recordEnd);
         }
         return new InsertResult(start, endLsn);
@@ -191,6 +228,13 @@ public sealed class WalWriter : IDisposable
         Lsn limit = Lsn.Min(upTo, Lsn.Min(_initializedUpTo, _bufferStart + (ulong)_buffer.Length));
         if (limit <= _writtenUpTo)
             return;
+        if (limit <= _bufferStart)
+        {
+            // Only the dead space after a switch lies below the buffer: zeros that are already on
+            // disk (fresh file) or were zeroed by ZeroDeadSpace and synced with the segment.
+            _writtenUpTo = limit;
+            return;
+        }
         Lsn from = Lsn.Max(WalGeometry.PageStart(_writtenUpTo), _bufferStart);
         Lsn to = new((limit.Value + WalGeometry.PageSize - 1) & ~(ulong)(WalGeometry.PageSize - 1));
         var file = FileFor(_geometry.SegmentOf(from));
@@ -218,48 +262,73 @@ public sealed class WalWriter : IDisposable
         if (_storage.Exists(name))
         {
             _file = _storage.Open(name);
-            _fileCreatedHere = false;
         }
         else
         {
             _file = _storage.Create(name, _geometry.SegmentSize);
-            _fileCreatedHere = true;
+            _createdHere.Add(segment);
         }
         _fileSegment = segment;
         return _file;
     }
 
-    private void ZeroRestOfSegment(Lsn switchRecord)
+    // After a switch, [from, to) belongs to no record. PostgreSQL writes it as zero pages; a file
+    // this writer created zero-filled already holds them, a reused one still holds old bytes.
+    private void ZeroDeadSpace(Lsn from, Lsn to)
     {
-        // A reused file still holds old bytes after the switch record's page: zero them, as PostgreSQL does.
-        Lsn from = WalGeometry.PageStart(switchRecord) + WalGeometry.PageSize;
-        Lsn segmentEnd = _geometry.SegmentStart(_geometry.SegmentOf(switchRecord).Next);
-        var file = FileFor(_geometry.SegmentOf(switchRecord));
-        var zeros = new byte[Math.Min(1024 * 1024, _geometry.SegmentSize)];
-        for (Lsn p = from; p < segmentEnd; p += (ulong)zeros.Length)
-            file.Write(_geometry.OffsetInSegment(p), zeros.AsSpan(0, (int)Math.Min((ulong)zeros.Length, segmentEnd - p)));
+        byte[]? zeros = null;
+        while (from < to)
+        {
+            var segment = _geometry.SegmentOf(from);
+            Lsn segmentEnd = _geometry.SegmentStart(segment.Next);
+            Lsn stop = Lsn.Min(to, segmentEnd);
+            if (!_createdHere.Contains(segment) && _storage.Exists(SegmentFileName.Format(_options.Timeline, segment, _geometry)))
+            {
+                zeros ??= new byte[Math.Min(1024 * 1024, _geometry.SegmentSize)];
+                var file = FileFor(segment);
+                for (Lsn p = from; p < stop; p += (ulong)zeros.Length)
+                    file.Write(_geometry.OffsetInSegment(p), zeros.AsSpan(0, (int)Math.Min((ulong)zeros.Length, stop - p)));
+            }
+            from = stop;
+        }
     }
 
     /// <summary>Writes and fdatasyncs the WAL up to <paramref name="upTo"/> (at most what was inserted).</summary>
+    /// <exception cref="WalFaultedException">The write or sync failed now or earlier; nothing more is ever acknowledged.</exception>
     public void Flush(Lsn upTo)
     {
+        ThrowIfFaulted();
         upTo = Lsn.Min(upTo, InsertedUpTo);
         if (upTo <= _flushedUpTo)
             return;
-        // Pages before the buffer window were written when it moved on; finished segments were synced then.
-        WriteOut(upTo);
-        _file?.Sync();
+        try
+        {
+            // Pages before the buffer window were written when it moved on; finished segments were synced then.
+            WriteOut(upTo);
+            _file?.Sync();
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            throw Faulted(e);
+        }
         _flushedUpTo = Lsn.Max(_flushedUpTo, upTo);
     }
 
     /// <summary>Writes and fdatasyncs everything inserted.</summary>
     public void Flush() => Flush(InsertedUpTo);
 
-    /// <summary>Flushes and closes the current segment file.</summary>
+    /// <summary>Flushes (unless faulted) and closes the current segment file.</summary>
     public void Dispose()
     {
-        Flush();
-        _file?.Dispose();
-        _file = null;
+        try
+        {
+            if (_fault == null)
+                Flush();
+        }
+        finally
+        {
+            _file?.Dispose();
+            _file = null;
+        }
     }
 }
