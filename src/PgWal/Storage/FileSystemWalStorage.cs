@@ -12,11 +12,17 @@ public sealed class FileSystemWalStorage : IWalStorage
 {
     private const int ZeroChunk = 1024 * 1024;
 
-    /// <summary>Uses <paramref name="directory"/>, creating it when missing.</summary>
+    /// <summary>Uses <paramref name="directory"/>, creating it (durably) when missing.</summary>
     public FileSystemWalStorage(string directory)
     {
-        Directory.CreateDirectory(directory);
         Location = directory;
+        if (Directory.Exists(directory))
+            return;
+        Directory.CreateDirectory(directory);
+        // Make the new directory's entry durable in its parent, so segments created in it survive a crash.
+        string? parent = Path.GetDirectoryName(Path.GetFullPath(directory));
+        if (parent != null)
+            SyncDirectory(parent);
     }
 
     /// <inheritdoc/>
@@ -31,13 +37,21 @@ public sealed class FileSystemWalStorage : IWalStorage
         string final = Path.Combine(Location, fileName);
         string temp = Path.Combine(Location, $"xlogtemp.{Environment.ProcessId}");
         var zeros = new byte[Math.Min(ZeroChunk, size)];
-        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+        try
         {
-            for (long offset = 0; offset < size; offset += zeros.Length)
-                RandomAccess.Write(handle, zeros.AsSpan(0, (int)Math.Min(zeros.Length, size - offset)), offset);
-            SyncHandle(handle, dataOnly: false, temp);
+            using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+            {
+                for (long offset = 0; offset < size; offset += zeros.Length)
+                    RandomAccess.Write(handle, zeros.AsSpan(0, (int)Math.Min(zeros.Length, size - offset)), offset);
+                SyncHandle(handle, dataOnly: false, temp);
+            }
+            File.Move(temp, final, overwrite: false);
         }
-        File.Move(temp, final, overwrite: false);
+        catch
+        {
+            File.Delete(temp); // a half-built segment must never be mistaken for WAL
+            throw;
+        }
         SyncDirectory(Location);
         return Open(fileName);
     }
@@ -75,10 +89,20 @@ public sealed class FileSystemWalStorage : IWalStorage
             RandomAccess.FlushToDisk(handle);
             return;
         }
-        int fd = (int)handle.DangerousGetHandle();
-        int rc = dataOnly ? LibC.fdatasync(fd) : LibC.fsync(fd);
-        if (rc != 0)
-            throw new IOException($"could not {(dataOnly ? "fdatasync" : "fsync")} file \"{name}\": {Marshal.GetLastPInvokeErrorMessage()}");
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int fd = (int)handle.DangerousGetHandle();
+            int rc = dataOnly ? LibC.fdatasync(fd) : LibC.fsync(fd);
+            if (rc != 0)
+                throw new IOException($"could not {(dataOnly ? "fdatasync" : "fsync")} file \"{name}\": {Marshal.GetLastPInvokeErrorMessage()}");
+        }
+        finally
+        {
+            if (added)
+                handle.DangerousRelease();
+        }
     }
 
     private sealed class SegmentFile(string name, SafeFileHandle handle) : IWalSegmentFile

@@ -58,7 +58,8 @@ public sealed class SegmentDirectorySource : IPageSource
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return new PageReadResult(PageReadStatus.Error, 0, $"could not open file \"{name}\": {e.Message}");
+                // pg_waldump's segment_open callback reports every open failure as "could not find file".
+                return new PageReadResult(PageReadStatus.Error, 0, $"could not find file \"{name}\": {OsErrors.Describe(e, path)}");
             }
             _openSegment = segment;
             _openTimeline = timeline;
@@ -76,9 +77,9 @@ public sealed class SegmentDirectorySource : IPageSource
             }
             return new PageReadResult(PageReadStatus.Ok, total);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return new PageReadResult(PageReadStatus.Error, 0, $"could not read from file {name}, offset {offset}: {e.Message}");
+            return new PageReadResult(PageReadStatus.Error, 0, $"could not read from file {name}, offset {offset}: {OsErrors.Describe(e, Path.Combine(_directory, name))}");
         }
     }
 
