@@ -18,7 +18,6 @@ internal sealed class PageWindow
 
     private Lsn _start;           // first byte in _buffer; a page boundary
     private int _length;          // valid bytes in _buffer
-    private bool _sourceShort;    // the last load got fewer bytes than asked (end of file)
     private SegmentNumber _validatedSegment = new(ulong.MaxValue);
     private Lsn _latestPagePtr;
     private TimelineId _latestPageTli;
@@ -52,15 +51,21 @@ internal sealed class PageWindow
     public string SegmentName(Lsn lsn) => _source.DescribeSegment(_options.Timeline, _geometry.SegmentOf(lsn));
 
     /// <summary>
-    /// Makes the page at <paramref name="pagePtr"/> available with at least <paramref name="needed"/>
-    /// bytes from its start, its header validated. <paramref name="offset"/> is the page's offset in
-    /// <see cref="Buffer"/>; <paramref name="available"/> how many of its bytes are there.
+    /// Makes the page at <paramref name="pagePtr"/> available, its header validated, for a caller that
+    /// needs its first <paramref name="needed"/> bytes. Like pg_waldump's page reads, the whole page is
+    /// required (only the part before StopAt when StopAt cuts it): a shorter file is a short read even
+    /// when the bytes needed are there, and needing bytes at or past StopAt ends the read at the stop
+    /// point. <paramref name="offset"/> is the page's offset in <see cref="Buffer"/>;
+    /// <paramref name="available"/> how many of its bytes may be used.
     /// </summary>
     public WalReadError? Ensure(Lsn pagePtr, int needed, Lsn recordLsn, out int offset, out int available)
     {
-        needed = Math.Max(needed, PageHeader.ShortSize);
         offset = 0;
         available = 0;
+        int pageBytes = PageBytes(pagePtr);
+        // PostgreSQL's reader gives up unless it got more than a short header's worth of the page.
+        if (Math.Max(needed, PageHeader.ShortSize + 1) > pageBytes)
+            return Error(CorruptionKind.StopPointReached, pagePtr, recordLsn, "");
         var segment = _geometry.SegmentOf(pagePtr);
         if (segment != _validatedSegment && _geometry.OffsetInSegment(pagePtr) != 0)
         {
@@ -69,20 +74,23 @@ internal sealed class PageWindow
                 return error;
         }
 
-        if (!TryLocate(pagePtr, out offset, out available) || available < needed)
+        if (!TryLocate(pagePtr, out offset, out available) || available < pageBytes)
         {
             var error = Load(pagePtr, recordLsn);
             if (error != null)
                 return error;
             TryLocate(pagePtr, out offset, out available);
         }
+        if (available < pageBytes)
+            return ShortRead(pagePtr, available, pageBytes, recordLsn);
+        available = pageBytes;
         int pageIndex = offset / WalGeometry.PageSize;
         if (!_validated[pageIndex])
         {
-            int headerSize = PageHeader.ReadInfo(_buffer.AsSpan(offset)).HasFlag(PageInfo.LongHeader) ? PageHeader.LongSize : PageHeader.ShortSize;
-            if (available < headerSize)
-                return NotEnoughData(pagePtr, available, recordLsn);
-            var error = Validate(pagePtr, _buffer.AsSpan(offset, headerSize), recordLsn);
+            bool isLong = (PageHeader.ReadInfo(_buffer.AsSpan(offset)) & PageInfo.LongHeader) != 0;
+            if (isLong && pageBytes < PageHeader.LongSize)
+                return Error(CorruptionKind.StopPointReached, pagePtr, recordLsn, "");
+            var error = Validate(pagePtr, _buffer.AsSpan(offset, isLong ? PageHeader.LongSize : PageHeader.ShortSize), recordLsn);
             if (error != null)
             {
                 Invalidate();
@@ -91,10 +99,22 @@ internal sealed class PageWindow
             _validated[pageIndex] = true;
             _validatedSegment = segment;
         }
-        if (available < needed)
-            return NotEnoughData(pagePtr, available, recordLsn);
         return null;
     }
+
+    // Bytes of the page at pagePtr that may be read: all of it, or what lies before StopAt.
+    private int PageBytes(Lsn pagePtr)
+    {
+        if (!_options.StopAt.IsValid || pagePtr + WalGeometry.PageSize <= _options.StopAt)
+            return WalGeometry.PageSize;
+        return pagePtr >= _options.StopAt ? 0 : (int)(_options.StopAt - pagePtr);
+    }
+
+    // PostgreSQL's WALRead keeps reading after a short read; the error reports the read that returned
+    // nothing: at the offset reached, 0 of the bytes still wanted.
+    private WalReadError ShortRead(Lsn pagePtr, int got, int wanted, Lsn recordLsn)
+        => Error(CorruptionKind.ShortRead, pagePtr, recordLsn,
+            $"could not read from file {SegmentName(pagePtr)}, offset {_geometry.OffsetInSegment(pagePtr) + got}: read 0 of {wanted - got}");
 
     private bool TryLocate(Lsn pagePtr, out int offset, out int available)
     {
@@ -122,10 +142,7 @@ internal sealed class PageWindow
         _length = 0;
         Array.Clear(_validated);
         if (want == 0)
-        {
-            _sourceShort = false;
             return null;
-        }
         var result = _source.Read(_options.Timeline, pagePtr, _buffer.AsSpan(0, want));
         switch (result.Status)
         {
@@ -137,16 +154,7 @@ internal sealed class PageWindow
                     result.Message ?? $"could not read from file {SegmentName(pagePtr)}");
         }
         _length = result.BytesRead;
-        _sourceShort = result.BytesRead < want;
         return null;
-    }
-
-    private WalReadError NotEnoughData(Lsn pagePtr, int available, Lsn recordLsn)
-    {
-        if (_options.StopAt.IsValid && !_sourceShort)
-            return Error(CorruptionKind.StopPointReached, pagePtr, recordLsn, "");
-        return Error(CorruptionKind.ShortRead, pagePtr, recordLsn,
-            $"could not read from file {SegmentName(pagePtr)}, offset {_geometry.OffsetInSegment(pagePtr)}: read {Math.Max(available, 0)} of {WalGeometry.PageSize}");
     }
 
     private WalReadError? ValidateFirstPageOf(SegmentNumber segment, Lsn recordLsn)
@@ -164,8 +172,7 @@ internal sealed class PageWindow
         if (result.Status == PageReadStatus.Error)
             return Error(CorruptionKind.SourceError, segStart, recordLsn, result.Message ?? "read error");
         if (result.BytesRead < WalGeometry.PageSize)
-            return Error(CorruptionKind.ShortRead, segStart, recordLsn,
-                $"could not read from file {SegmentName(segStart)}, offset 0: read {result.BytesRead} of {WalGeometry.PageSize}");
+            return ShortRead(segStart, result.BytesRead, WalGeometry.PageSize, recordLsn);
         var error = Validate(segStart, _firstPage, recordLsn);
         if (error == null)
             _validatedSegment = segment;

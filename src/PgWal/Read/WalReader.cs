@@ -184,8 +184,9 @@ public sealed class WalReader : IDisposable
                 return error;
             buf = _window.Buffer;
         }
-        else if (recOff < headerSize)
+        else if (recOff < headerSize || (recPtr.Value & 7) != 0)
         {
+            // Inside the page header, or not MAXALIGNed (records never start there).
             return _window.Error(CorruptionKind.InvalidRecordOffset, recPtr, recPtr, $"invalid record offset at {recPtr}");
         }
         if ((info & PageInfo.FirstIsContRecord) != 0 && recOff == headerSize)
@@ -214,7 +215,15 @@ public sealed class WalReader : IDisposable
         Lsn nextRecPtr;
         if (totalLength > (uint)firstFragment)
         {
-            // The record continues on following pages: reassemble it.
+            // The record continues on following pages: reassemble it, starting with the rest of this page.
+            if (available < WalGeometry.PageSize)
+            {
+                error = _window.Ensure(pagePtr, WalGeometry.PageSize, recPtr, out pageOffset, out available);
+                if (error != null)
+                    return error;
+                buf = _window.Buffer;
+                recordOffset = pageOffset + recOff;
+            }
             EnsureAssemblyCapacity(firstFragment);
             buf.AsSpan(recordOffset, firstFragment).CopyTo(_assembly);
             uint gotLength = (uint)firstFragment;
