@@ -16,7 +16,8 @@ internal static class PgWalProgram
                 e.Cancel = true;
                 cancel.Cancel();
             };
-            using var stdout = Console.OpenStandardOutput();
+            // fd 1 as a plain stream: unlike Console's stream it reports a broken pipe (EPIPE).
+            using var stdout = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
             return WalDumpCommand.Run(args[1..], stdout, Console.Error, cancel.Token);
         }
         var root = new System.CommandLine.RootCommand("PgWal: PostgreSQL's write-ahead log for .NET")

@@ -22,19 +22,34 @@ internal sealed class ToolOutput(string programName, Stream stdout, TextWriter s
             Flush();
     }
 
+    /// <summary>True once writing to stdout failed (broken pipe).</summary>
+    public bool StdoutBroken { get; private set; }
+
     public void Flush()
     {
-        if (Text.Length > 0)
+        if (StdoutBroken)
+            return;
+        try
         {
-            stdout.Write(Text.Written);
-            Text.Clear();
+            if (Text.Length > 0)
+            {
+                stdout.Write(Text.Written);
+                Text.Clear();
+            }
+            stdout.Flush();
         }
-        stdout.Flush();
+        catch (IOException)
+        {
+            StdoutBroken = true;
+            Text.Clear();
+            throw;
+        }
     }
 
     public void ErrorLine(string message)
     {
-        Flush();
+        if (!StdoutBroken)
+            Flush();
         Error.WriteLine($"{ProgramName}: error: {message}");
     }
 

@@ -73,7 +73,7 @@ internal static class WalDirectoryLocator
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                output.ErrorLine($"could not read file \"{name}\": {e.Message}");
+                output.ErrorLine($"could not read file \"{name}\": {PgWal.Storage.OsErrors.Describe(e, path)}");
                 return null;
             }
             if (read < WalGeometry.PageSize)

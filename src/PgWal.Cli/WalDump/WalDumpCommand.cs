@@ -38,11 +38,20 @@ internal static class WalDumpCommand
         }
         try
         {
-            return Dump(o, output, cancel);
+            try
+            {
+                return Dump(o, output, cancel);
+            }
+            finally
+            {
+                output.Flush();
+            }
         }
-        finally
+        catch (IOException) when (output.StdoutBroken)
         {
-            output.Flush();
+            // The reader of our output went away (e.g. `| head`): stop quietly, as pg_waldump does
+            // when SIGPIPE ends it (a shell reports 128 + 13).
+            return 141;
         }
     }
 
@@ -90,7 +99,8 @@ internal static class WalDumpCommand
                 // that does not exist 10 tries, 500 ms apart, before failing. (Without --follow,
                 // pg_waldump also makes those tries; we fail at once, with the same message.)
                 bool missing = error!.Kind == CorruptionKind.SegmentMissing;
-                if (o.Follow && error.Kind != CorruptionKind.StopPointReached && (!missing || ++missingSegmentTries < 10))
+                bool fatal = error.Kind is CorruptionKind.StopPointReached or CorruptionKind.ShortRead or CorruptionKind.SourceError;
+                if (o.Follow && !fatal && (!missing || ++missingSegmentTries < 10))
                 {
                     output.Flush();
                     cancel.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(missing ? 500 : 1000));
