@@ -24,7 +24,10 @@ public sealed class WalReader : IDisposable
     private Lsn _nextRecPtr;      // where the next read starts (a record start or a page boundary)
     private Lsn _decodeRecPtr;    // start of the last record decoded; Invalid right after BeginRead (random access)
 
-    /// <summary>Creates a reader over <paramref name="source"/>; call <see cref="BeginRead"/> or <see cref="FindNextRecord"/> first.</summary>
+    /// <summary>
+    /// Creates a reader over <paramref name="source"/>, which it owns (disposing the reader disposes
+    /// the source); call <see cref="BeginRead"/> or <see cref="FindNextRecord"/> first.
+    /// </summary>
     public WalReader(IPageSource source, WalReaderOptions options)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -350,6 +353,6 @@ public sealed class WalReader : IDisposable
         _assembly = bigger;
     }
 
-    /// <inheritdoc/>
+    /// <summary>Disposes the page source the reader was created with.</summary>
     public void Dispose() => _source.Dispose();
 }
