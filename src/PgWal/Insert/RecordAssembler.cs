@@ -80,8 +80,10 @@ public sealed class RecordAssembler
             throw new InvalidOperationException("XLogBeginInsert was not called: call Begin first");
         bool checkConsistency = (builder.Info & RecordHeader.CheckConsistency) != 0;
 
-        // First pass: decide images and measure, so the size limit is checked before any copying.
+        // First pass: decide images, data and relation elision per block (as its fork_flags) and
+        // measure, so the size limit is checked before any copying. Later passes only read these.
         Span<FullPageImageEncoder.Image> images = stackalloc FullPageImageEncoder.Image[BlockReferenceFormat.MaxBlockId + 1];
+        Span<byte> forkFlags = stackalloc byte[BlockReferenceFormat.MaxBlockId + 1];
         _images.Reset();
         long total = RecordHeader.Size;
         int imageCount = 0;
@@ -100,6 +102,11 @@ public sealed class RecordAssembler
                 imageCount++;
             bool includeData = slot.DataLength > 0 && ((slot.Flags & BlockRegistration.KeepData) != 0 || !needsBackup);
             bool sameRel = previous != null && previous.Rel == slot.Rel;
+            forkFlags[id] = (byte)((byte)slot.Fork
+                | ((slot.Flags & BlockRegistration.WillInit) == BlockRegistration.WillInit ? (byte)BlockFlags.WillInit : 0)
+                | (includeImage ? (byte)BlockFlags.HasImage : 0)
+                | (includeData ? (byte)BlockFlags.HasData : 0)
+                | (sameRel ? (byte)BlockFlags.SameRel : 0));
             total += BlockReferenceFormat.BlockHeaderSize + BlockReferenceFormat.BlockNumberSize
                      + (sameRel ? 0 : BlockReferenceFormat.RelFileLocatorSize)
                      + (includeImage ? BlockReferenceFormat.ImageHeaderSize + (images[id].HasCompressHeader ? BlockReferenceFormat.CompressHeaderSize : 0) + images[id].Length : 0)
@@ -124,32 +131,19 @@ public sealed class RecordAssembler
 
         // Second pass: sub-headers.
         int pos = RecordHeader.Size;
-        previous = null;
         for (int id = 0; id < builder.BlockLimit; id++)
         {
             var slot = builder.GetSlot(id);
             if (!slot.InUse)
                 continue;
-            ref readonly var image = ref images[id];
-            bool needsBackup = image.Present && image.Apply;
-            bool includeData = slot.DataLength > 0 && ((slot.Flags & BlockRegistration.KeepData) != 0 || !needsBackup);
-            bool sameRel = previous != null && previous.Rel == slot.Rel;
-            byte forkFlags = (byte)slot.Fork;
-            if ((slot.Flags & BlockRegistration.WillInit) == BlockRegistration.WillInit)
-                forkFlags |= (byte)BlockFlags.WillInit;
-            if (image.Present)
-                forkFlags |= (byte)BlockFlags.HasImage;
-            if (includeData)
-                forkFlags |= (byte)BlockFlags.HasData;
-            if (sameRel)
-                forkFlags |= (byte)BlockFlags.SameRel;
+            var flags = (BlockFlags)forkFlags[id];
             rec[pos] = (byte)id;
-            rec[pos + 1] = forkFlags;
-            BinaryPrimitives.WriteUInt16LittleEndian(rec[(pos + 2)..], (ushort)(includeData ? slot.DataLength : 0));
+            rec[pos + 1] = forkFlags[id];
+            BinaryPrimitives.WriteUInt16LittleEndian(rec[(pos + 2)..], (ushort)((flags & BlockFlags.HasData) != 0 ? slot.DataLength : 0));
             pos += BlockReferenceFormat.BlockHeaderSize;
-            if (image.Present)
-                pos += image.WriteHeader(rec[pos..]);
-            if (!sameRel)
+            if ((flags & BlockFlags.HasImage) != 0)
+                pos += images[id].WriteHeader(rec[pos..]);
+            if ((flags & BlockFlags.SameRel) == 0)
             {
                 BinaryPrimitives.WriteUInt32LittleEndian(rec[pos..], slot.Rel.SpcOid);
                 BinaryPrimitives.WriteUInt32LittleEndian(rec[(pos + 4)..], slot.Rel.DbOid);
@@ -158,7 +152,6 @@ public sealed class RecordAssembler
             }
             BinaryPrimitives.WriteUInt32LittleEndian(rec[pos..], slot.Block.Value);
             pos += BlockReferenceFormat.BlockNumberSize;
-            previous = slot;
         }
         if (builder.Origin != BlockReferenceFormat.InvalidOrigin)
         {
@@ -191,11 +184,10 @@ public sealed class RecordAssembler
             var slot = builder.GetSlot(id);
             if (!slot.InUse)
                 continue;
-            ref readonly var image = ref images[id];
-            if (image.Present)
-                pos += _images.CopyImage(in image, slot.Page.Span, rec[pos..]);
-            bool needsBackup = image.Present && image.Apply;
-            if (slot.DataLength > 0 && ((slot.Flags & BlockRegistration.KeepData) != 0 || !needsBackup))
+            var flags = (BlockFlags)forkFlags[id];
+            if ((flags & BlockFlags.HasImage) != 0)
+                pos += _images.CopyImage(in images[id], slot.Page.Span, rec[pos..]);
+            if ((flags & BlockFlags.HasData) != 0)
             {
                 slot.Data.AsSpan(0, slot.DataLength).CopyTo(rec[pos..]);
                 pos += slot.DataLength;
