@@ -73,7 +73,7 @@ internal static class WalDumpCommand
         Lsn first = reader.FindNextRecord(o.Start, out var findError);
         if (!first.IsValid)
         {
-            output.ErrorLine(findError is { Kind: CorruptionKind.SegmentMissing or CorruptionKind.ShortRead or CorruptionKind.SourceError }
+            output.ErrorLine(IsSourceFailure(findError)
                 ? findError.Message
                 : $"could not find a valid record after {o.Start}");
             return 1;
@@ -136,7 +136,7 @@ internal static class WalDumpCommand
             }
         }
 
-        if (error is { Kind: CorruptionKind.SegmentMissing or CorruptionKind.ShortRead or CorruptionKind.SourceError })
+        if (IsSourceFailure(error))
         {
             // pg_waldump dies inside its page-read callback here, before printing statistics.
             output.ErrorLine(error.Message);
@@ -153,6 +153,10 @@ internal static class WalDumpCommand
         }
         return 0;
     }
+
+    // Failures of the page source itself, which pg_waldump reports (and dies of) in its read callbacks.
+    private static bool IsSourceFailure([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] WalReadError? error)
+        => error is { Kind: CorruptionKind.SegmentMissing or CorruptionKind.ShortRead or CorruptionKind.SourceError };
 
     private static bool MatchesRelationBlock(DecodedRecord record, WalDumpOptions o)
     {
