@@ -91,6 +91,17 @@ public readonly record struct PageHeader(
     public static uint ReadRemainingLength(ReadOnlySpan<byte> page) => BinaryPrimitives.ReadUInt32LittleEndian(page[RemainingLengthOffset..]);
 
     /// <summary>
+    /// Marks a page as starting with the continuation of a record: sets <c>xlp_rem_len</c> and
+    /// <c>XLP_FIRST_IS_CONTRECORD</c> in a header already written (CopyXLogRecordToWAL does this).
+    /// </summary>
+    public static void MarkContinuation(Span<byte> page, uint remainingLength)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(page[RemainingLengthOffset..], remainingLength);
+        var info = ReadInfo(page) | PageInfo.FirstIsContRecord;
+        BinaryPrimitives.WriteUInt16LittleEndian(page[InfoOffset..], (ushort)info);
+    }
+
+    /// <summary>
     /// Decodes the header at the start of <paramref name="page"/> (at least 24 bytes; 40 when the
     /// long flag is set and the long fields are wanted). No validation.
     /// </summary>

@@ -11,6 +11,7 @@ namespace PgWal.Storage;
 public sealed class FileSystemWalStorage : IWalStorage
 {
     private const int ZeroChunk = 1024 * 1024;
+    private static long s_tempCounter;
 
     /// <summary>Uses <paramref name="directory"/>, creating it (durably) when missing.</summary>
     public FileSystemWalStorage(string directory)
@@ -35,7 +36,8 @@ public sealed class FileSystemWalStorage : IWalStorage
     public IWalSegmentFile Create(string fileName, int size)
     {
         string final = Path.Combine(Location, fileName);
-        string temp = Path.Combine(Location, $"xlogtemp.{Environment.ProcessId}");
+        // Unique per creation: the background writer may create one segment while the write path creates another.
+        string temp = Path.Combine(Location, $"xlogtemp.{Environment.ProcessId}.{Interlocked.Increment(ref s_tempCounter)}");
         var zeros = new byte[Math.Min(ZeroChunk, size)];
         try
         {
@@ -57,10 +59,26 @@ public sealed class FileSystemWalStorage : IWalStorage
     }
 
     /// <inheritdoc/>
-    public IWalSegmentFile Open(string fileName)
+    public IWalSegmentFile Open(string fileName, SegmentOpenOptions options = default)
     {
         string path = Path.Combine(Location, fileName);
-        return new SegmentFile(fileName, File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete));
+        if (options.SyncMethod == WalSyncMethod.OpenDatasync || options.DirectIo)
+            return new SegmentFile(fileName, OpenWithFlags(path, options), options.SyncMethod);
+        return new SegmentFile(fileName, File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete), options.SyncMethod);
+    }
+
+    // .NET has no O_DSYNC or O_DIRECT; open(2) gives a descriptor that RandomAccess can use.
+    private static SafeFileHandle OpenWithFlags(string path, SegmentOpenOptions options)
+    {
+        if (!OperatingSystem.IsLinux())
+            throw new PlatformNotSupportedException("open_datasync and O_DIRECT are supported on Linux only");
+        int flags = LibC.O_RDWR | LibC.O_CLOEXEC
+                    | (options.SyncMethod == WalSyncMethod.OpenDatasync ? LibC.O_DSYNC : 0)
+                    | (options.DirectIo ? LibC.O_DIRECT : 0);
+        int fd = LibC.open(path, flags);
+        if (fd < 0)
+            throw new IOException($"could not open file \"{path}\": {Marshal.GetLastPInvokeErrorMessage()}");
+        return new SafeFileHandle(fd, ownsHandle: true);
     }
 
     /// <summary>fsyncs a directory so that creations and renames in it are durable.</summary>
@@ -105,13 +123,17 @@ public sealed class FileSystemWalStorage : IWalStorage
         }
     }
 
-    private sealed class SegmentFile(string name, SafeFileHandle handle) : IWalSegmentFile
+    private sealed class SegmentFile(string name, SafeFileHandle handle, WalSyncMethod syncMethod) : IWalSegmentFile
     {
         public string Name { get; } = name;
 
         public void Write(long offset, ReadOnlySpan<byte> data) => RandomAccess.Write(handle, data, offset);
 
-        public void Sync() => SyncHandle(handle, dataOnly: true, Name);
+        public void Sync()
+        {
+            if (syncMethod != WalSyncMethod.OpenDatasync)
+                SyncHandle(handle, dataOnly: syncMethod == WalSyncMethod.Fdatasync, Name);
+        }
 
         public void Dispose() => handle.Dispose();
     }

@@ -20,7 +20,7 @@ public interface IWalStorage
     IWalSegmentFile Create(string fileName, int size);
 
     /// <summary>Opens an existing segment for writing.</summary>
-    IWalSegmentFile Open(string fileName);
+    IWalSegmentFile Open(string fileName, SegmentOpenOptions options = default);
 }
 
 /// <summary>An open segment file.</summary>
@@ -32,6 +32,9 @@ public interface IWalSegmentFile : IDisposable
     /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/> (all of it, or throws).</summary>
     void Write(long offset, ReadOnlySpan<byte> data);
 
-    /// <summary>Makes everything written so far durable (fdatasync). A failure must never be retried.</summary>
+    /// <summary>
+    /// Makes everything written so far durable (fdatasync, fsync, or nothing for O_DSYNC files, as
+    /// opened). A failure must never be retried.
+    /// </summary>
     void Sync();
 }

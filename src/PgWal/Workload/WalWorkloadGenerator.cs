@@ -61,11 +61,11 @@ public static class WalWorkloadGenerator
 
         ulong systemId = 7_300_000_000_000_000_000UL + (ulong)(uint)options.Seed * 7919UL;
         var state = new WorkloadState(new Random(options.Seed), options.Seed);
-        var writerOptions = new WalWriterOptions { SegmentSize = options.SegmentSize, SystemIdentifier = systemId };
+        var engineOptions = new WalOptions { SegmentSize = options.SegmentSize, SystemIdentifier = systemId, WalWriterDelay = TimeSpan.Zero };
         var first = SegmentNumber1;
         Lsn firstLsn = default, lastLsn = default;
         long written = 0;
-        using (var writer = new WalWriter(new FileSystemWalStorage(walDir), writerOptions, first))
+        using (var writer = new WalEngine(new FileSystemWalStorage(walDir), engineOptions, WalStartPoint.AtSegment(first, geometry)))
         {
             var emitter = new WorkloadRecords(writer, state, r =>
             {

@@ -13,7 +13,7 @@ internal sealed class WorkloadRecords
         new(1663, 5, 16384), new(1663, 5, 16390), new(1663, 5, 16397), new(1664, 0, 1262), new(1663, 16384, 24576),
     ];
 
-    private readonly WalWriter _writer;
+    private readonly WalEngine _writer;
     private readonly WorkloadState _s;
     private readonly Action<InsertResult> _onRecord;
     private readonly RecordBuilder _b = new();
@@ -21,7 +21,7 @@ internal sealed class WorkloadRecords
     private readonly byte[] _payload = new byte[1024 * 1024];
     private uint _nextOid = 16384;
 
-    public WorkloadRecords(WalWriter writer, WorkloadState state, Action<InsertResult> onRecord)
+    public WorkloadRecords(WalEngine writer, WorkloadState state, Action<InsertResult> onRecord)
     {
         _writer = writer;
         _s = state;
@@ -36,9 +36,9 @@ internal sealed class WorkloadRecords
     private void Emit(string shape, WalCompression compression = WalCompression.None)
     {
         _writer.Compression = compression;
-        var r = _writer.Insert(_b);
+        var end = _writer.Insert(_b, out var start);
         _s.Count(shape);
-        _onRecord(r);
+        _onRecord(new InsertResult(start, end));
     }
 
     public void ShutdownCheckpoint() => Checkpoint(shutdown: true);

@@ -20,7 +20,7 @@ internal sealed class FaultyStorage(string directory) : IWalStorage
 
     public IWalSegmentFile Create(string fileName, int size) => new File(this, _inner.Create(fileName, size));
 
-    public IWalSegmentFile Open(string fileName) => new File(this, _inner.Open(fileName));
+    public IWalSegmentFile Open(string fileName, SegmentOpenOptions options = default) => new File(this, _inner.Open(fileName, options));
 
     private sealed class File(FaultyStorage owner, IWalSegmentFile inner) : IWalSegmentFile
     {

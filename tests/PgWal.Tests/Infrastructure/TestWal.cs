@@ -18,19 +18,20 @@ internal sealed class TestWal : IDisposable
     public TestWal(int segmentSize = WalGeometry.MinSegmentSize, WalCompression compression = WalCompression.None)
     {
         Geometry = new WalGeometry(segmentSize);
-        Writer = new WalWriter(new FileSystemWalStorage(WalDirectory),
-            new WalWriterOptions { SegmentSize = segmentSize, SystemIdentifier = SystemId, Compression = compression },
-            new SegmentNumber(1));
+        Writer = new WalEngine(new FileSystemWalStorage(WalDirectory),
+            new WalOptions { SegmentSize = segmentSize, SystemIdentifier = SystemId, Compression = compression },
+            WalStartPoint.AtSegment(new SegmentNumber(1), Geometry));
     }
 
     public WalGeometry Geometry { get; }
-    public WalWriter Writer { get; }
+    public WalEngine Writer { get; }
     public string WalDirectory => _dir.Combine("pg_wal");
     public List<InsertResult> Records { get; } = [];
 
     public InsertResult Insert(RecordBuilder builder)
     {
-        var r = Writer.Insert(builder);
+        var end = Writer.Insert(builder, out var start);
+        var r = new InsertResult(start, end);
         Records.Add(r);
         return r;
     }

@@ -16,9 +16,9 @@ public class ReadmeQuickstartTests
         using var dir = new TempDirectory("readme");
         string walDir = dir.Combine("data", "pg_wal");
 
-        var options = new WalWriterOptions { SystemIdentifier = 7300000000000000001, Compression = WalCompression.Lz4 };
-        InsertResult at;
-        using (var writer = new WalWriter(new FileSystemWalStorage(walDir), options, new SegmentNumber(1)))
+        var options = new WalOptions { SystemIdentifier = 7300000000000000001, Compression = WalCompression.Lz4 };
+        Lsn end;
+        using (var wal = new WalEngine(new FileSystemWalStorage(walDir), options, WalStartPoint.AtSegment(new SegmentNumber(1), WalGeometry.Default)))
         {
             var page = new byte[8192];
             var record = new RecordBuilder()
@@ -27,9 +27,9 @@ public class ReadmeQuickstartTests
                                BlockRegistration.Standard | BlockRegistration.ForceImage, page)
                 .RegisterBlockData(0, "tuple bytes"u8)
                 .RegisterData("main data"u8);
-            at = writer.Insert(record);
-            writer.Flush(at.End);
-            Assert.Equal(at.End, writer.FlushedUpTo);
+            end = wal.Insert(record);                          // the record's end LSN; Insert(record, out start) gives its start too
+            wal.Flush(end);                                    // durable (fdatasync) when this returns; FlushAsync for async code
+            Assert.Equal(end, wal.FlushedUpTo);
         }
 
         using var reader = new WalReader(new SegmentDirectorySource(walDir, WalGeometry.DefaultSegmentSize), new WalReaderOptions());
@@ -43,7 +43,7 @@ public class ReadmeQuickstartTests
             Assert.True(r.Block(0).IsImageCompressed);
             Assert.Equal("main data"u8.ToArray(), r.MainData.ToArray());
         }
-        Assert.Equal(at.Start, new Lsn(0x1000028));
+        Assert.Equal(end, reader.EndRecPtr);
         Assert.Single(lines);
         Assert.Equal(ReadStatus.EndOfWal, outcome.Status);
         Assert.Equal(EndOfWalReason.ZeroedSpace, outcome.Error!.EndOfWal);

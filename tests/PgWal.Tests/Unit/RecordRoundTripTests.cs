@@ -6,7 +6,7 @@ using PgWal.Tests.Infrastructure;
 
 namespace PgWal.Tests.Unit;
 
-// Thousands of random records written with WalWriter and read back with WalReader: every field,
+// Thousands of random records written with WalEngine and read back with WalReader: every field,
 // block, data byte and restored page image must come back, across page and segment boundaries.
 public class RecordRoundTripTests
 {

@@ -10,6 +10,12 @@ internal static partial class LibC
     private const string Library = "libc";
 
     public const int O_RDONLY = 0;
+    public const int O_RDWR = 2;
+    public const int O_DSYNC = 0x1000;
+    public const int O_CLOEXEC = 0x80000;
+
+    /// <summary>O_DIRECT differs between Linux architectures.</summary>
+    public static int O_DIRECT => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x10000 : 0x4000;
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial int fdatasync(int fd);

@@ -1,0 +1,187 @@
+// GroupCommit: XLogFlush with group commit. The first caller whose LSN is not durable becomes the
+// leader and flushes on its own thread, as a PostgreSQL backend does; callers arriving while a
+// flush is in progress queue a FlushWaiter. Each round writes and syncs as far as insertion has
+// completed, so one sync covers every commit inserted before it started, then completes every
+// waiter it covers. A leader returns once its own LSN is durable; waiters still queued then are
+// handed to a thread-pool work item that keeps flushing while anyone waits.
+// Invariants (under _lock): _leaderActive is true iff exactly one thread is running rounds; every
+// queued waiter's Target is above the flushed position seen by the last completed round, or it
+// will be completed by the next one. A waiter completes only after a sync that covers its Target
+// has returned (the flushed pointer moves only after a successful sync).
+using System.Diagnostics;
+
+namespace PgWal.Write;
+
+internal sealed class GroupCommit
+{
+    private readonly object _lock = new();
+    private readonly List<FlushWaiter> _waiters = [];   // guarded by _lock
+    private readonly Stack<FlushWaiter> _pool = new();  // guarded by _lock
+    private readonly Func<Lsn> _flushRound;             // writes+syncs as far as insertion completed; returns flushed
+    private readonly Func<Lsn> _flushedUpTo;
+    private readonly WalFault _fault;
+    private readonly long _commitDelayTicks;
+    private readonly int _commitSiblings;
+    private readonly Action<object?> _handOff;
+    private bool _leaderActive;                         // guarded by _lock
+
+    public GroupCommit(Func<Lsn> flushRound, Func<Lsn> flushedUpTo, WalFault fault, TimeSpan commitDelay, int commitSiblings)
+    {
+        _flushRound = flushRound;
+        _flushedUpTo = flushedUpTo;
+        _fault = fault;
+        _commitDelayTicks = (long)(commitDelay.TotalSeconds * Stopwatch.Frequency);
+        _commitSiblings = commitSiblings;
+        _handOff = _ => Lead(default);
+    }
+
+    /// <summary>Waits (blocking) until the WAL is durable up to <paramref name="lsn"/>.</summary>
+    public void Flush(Lsn lsn)
+    {
+        FlushWaiter? waiter;
+        lock (_lock)
+        {
+            if (lsn <= _flushedUpTo())
+                return;
+            _fault.ThrowIfSet();
+            waiter = Enqueue(lsn, blocking: true);
+        }
+        if (waiter == null)
+            Lead(lsn);
+        else
+            waiter.Wait();
+    }
+
+    /// <summary>Completes when the WAL is durable up to <paramref name="lsn"/>.</summary>
+    public ValueTask FlushAsync(Lsn lsn, CancellationToken cancellationToken)
+    {
+        FlushWaiter? waiter;
+        lock (_lock)
+        {
+            if (lsn <= _flushedUpTo())
+                return default;
+            if (_fault.First is { } first)
+                return ValueTask.FromException(WalFault.Create(first));
+            if (cancellationToken.IsCancellationRequested)
+                return ValueTask.FromCanceled(cancellationToken);
+            waiter = Enqueue(lsn, blocking: false);
+        }
+        if (waiter == null)
+        {
+            try
+            {
+                Lead(lsn);
+            }
+            catch (Exception e)
+            {
+                return ValueTask.FromException(e);
+            }
+            return default;
+        }
+        if (cancellationToken.CanBeCanceled)
+            waiter.RegisterCancellation(cancellationToken);
+        return new ValueTask(waiter, waiter.Version);
+    }
+
+    // Under _lock: makes the caller the leader (returns null) or queues a waiter for it.
+    private FlushWaiter? Enqueue(Lsn lsn, bool blocking)
+    {
+        if (!_leaderActive)
+        {
+            _leaderActive = true;
+            return null;
+        }
+        var waiter = _pool.Count > 0 ? _pool.Pop() : new FlushWaiter(this);
+        waiter.Prepare(lsn, blocking);
+        _waiters.Add(waiter);
+        return waiter;
+    }
+
+    /// <summary>Completes the waiters covered by a flush done outside a round (the background writer).</summary>
+    public void CompleteCovered()
+    {
+        lock (_lock)
+            CompleteCoveredLocked(_flushedUpTo());
+    }
+
+    // Runs flush rounds until `own` is durable (a hand-off leader, own = 0, until nobody waits).
+    private void Lead(Lsn own)
+    {
+        try
+        {
+            while (true)
+            {
+                DelayForSiblings();
+                Lsn flushed = _flushRound();
+                lock (_lock)
+                {
+                    CompleteCoveredLocked(flushed);
+                    if (_waiters.Count == 0)
+                    {
+                        _leaderActive = false;
+                        return;
+                    }
+                    if (own != default && own <= flushed)
+                    {
+                        // Our commit is durable: let a pool thread serve the rest instead of delaying our caller.
+                        ThreadPool.UnsafeQueueUserWorkItem(_handOff, null, preferLocal: false);
+                        return;
+                    }
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            var fault = e is WalFaultedException f ? f : _fault.Set(e);
+            lock (_lock)
+            {
+                foreach (var w in _waiters)
+                    w.Complete(fault);
+                _waiters.Clear();
+                _leaderActive = false;
+            }
+            if (own != default)
+                throw;
+        }
+    }
+
+    private void CompleteCoveredLocked(Lsn flushed)
+    {
+        int kept = 0;
+        for (int i = 0; i < _waiters.Count; i++)
+        {
+            var w = _waiters[i];
+            if (w.Target <= flushed)
+                w.Complete(null);
+            else
+                _waiters[kept++] = w;
+        }
+        _waiters.RemoveRange(kept, _waiters.Count - kept);
+    }
+
+    // commit_delay: with enough other commits pending, wait a little so they join this flush.
+    private void DelayForSiblings()
+    {
+        if (_commitDelayTicks == 0 || _waiters.Count < _commitSiblings) // a racy read is fine for a heuristic
+            return;
+        long until = Stopwatch.GetTimestamp() + _commitDelayTicks;
+        while (Stopwatch.GetTimestamp() < until)
+            Thread.Yield();
+    }
+
+    public void Cancel(FlushWaiter waiter)
+    {
+        lock (_lock)
+        {
+            if (!_waiters.Remove(waiter))
+                return;
+        }
+        waiter.Complete(new OperationCanceledException("the WAL flush wait was canceled (the WAL may still become durable)"));
+    }
+
+    public void Return(FlushWaiter waiter)
+    {
+        lock (_lock)
+            _pool.Push(waiter);
+    }
+}

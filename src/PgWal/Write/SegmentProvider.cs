@@ -1,0 +1,81 @@
+// SegmentProvider: finds or creates segment files for the file writer, and lets the background
+// writer create upcoming ones ahead of time (PostgreSQL's XLogFileInit / PreallocXlogFiles) so the
+// write path normally only opens a file. Creation of one segment happens once: a second caller
+// asking for a segment that is being created waits for that creation instead of racing it.
+using PgWal.Format;
+using PgWal.Storage;
+
+namespace PgWal.Write;
+
+internal sealed class SegmentProvider(IWalStorage storage, WalGeometry geometry, TimelineId timeline, SegmentOpenOptions openOptions)
+{
+    private readonly object _lock = new();
+    private readonly HashSet<SegmentNumber> _present = [];                          // guarded by _lock
+    private readonly Dictionary<SegmentNumber, ManualResetEventSlim> _creating = []; // guarded by _lock
+    private long _created;
+
+    /// <summary>Segments this provider created (for statistics and tests).</summary>
+    public long Created => Volatile.Read(ref _created);
+
+    public string FileName(SegmentNumber segment) => SegmentFileName.Format(timeline, segment, geometry);
+
+    /// <summary>Opens <paramref name="segment"/> for writing, creating it (zero-filled, durably) when missing.</summary>
+    public IWalSegmentFile Open(SegmentNumber segment)
+    {
+        Ensure(segment);
+        return storage.Open(FileName(segment), openOptions);
+    }
+
+    /// <summary>Creates <paramref name="segment"/> unless it exists. Returns true when it created it.</summary>
+    public bool Ensure(SegmentNumber segment)
+    {
+        while (true)
+        {
+            ManualResetEventSlim? wait;
+            lock (_lock)
+            {
+                if (_present.Contains(segment))
+                    return false;
+                if (!_creating.TryGetValue(segment, out wait))
+                {
+                    if (storage.Exists(FileName(segment)))
+                    {
+                        _present.Add(segment);
+                        return false;
+                    }
+                    _creating.Add(segment, new ManualResetEventSlim());
+                }
+            }
+            if (wait != null)
+            {
+                wait.Wait();
+                continue;
+            }
+            return Create(segment);
+        }
+    }
+
+    private bool Create(SegmentNumber segment)
+    {
+        bool ok = false;
+        try
+        {
+            storage.Create(FileName(segment), geometry.SegmentSize).Dispose();
+            Interlocked.Increment(ref _created);
+            ok = true;
+            return true;
+        }
+        finally
+        {
+            ManualResetEventSlim done;
+            lock (_lock)
+            {
+                done = _creating[segment];
+                _creating.Remove(segment);
+                if (ok)
+                    _present.Add(segment);
+            }
+            done.Set();
+        }
+    }
+}

@@ -1,0 +1,133 @@
+// WalEngine.Insert: XLogInsertRecord and CopyXLogRecordToWAL. Assembly (and the payload CRC) happen
+// before any lock; under an insertion lock the record only reserves space, gets xl_prev and the
+// header CRC, and is copied into buffer pages — marking continuation pages (xlp_rem_len,
+// XLP_FIRST_IS_CONTRECORD) exactly as PostgreSQL does, so the reader and pg_waldump see the same
+// bytes as from the single-threaded writer.
+using PgWal.Format;
+using PgWal.Insert;
+
+namespace PgWal.Write;
+
+public sealed partial class WalEngine
+{
+    [ThreadStatic] private static RecordAssembler? t_assembler;
+
+    /// <summary>Inserts the builder's record; returns its end LSN (flush up to it to make it durable).</summary>
+    /// <exception cref="WalFaultedException">A write or sync failed, now or earlier.</exception>
+    /// <exception cref="RecordTooLargeException">The record exceeds the size limit; nothing was inserted.</exception>
+    public Lsn Insert(RecordBuilder builder) => Insert(builder, out _);
+
+    /// <summary>Inserts the builder's record; returns its end LSN and, in <paramref name="start"/>, its LSN.</summary>
+    /// <exception cref="WalFaultedException">A write or sync failed, now or earlier.</exception>
+    /// <exception cref="RecordTooLargeException">The record exceeds the size limit; nothing was inserted.</exception>
+    public unsafe Lsn Insert(RecordBuilder builder, out Lsn start)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        _fault.ThrowIfSet();
+        var record = Assembler().Assemble(builder);
+        ulong size = Align(record.Length);
+        int slot = _locks.Acquire();
+        try
+        {
+            if (_disposed)
+                throw new ObjectDisposedException(nameof(WalEngine));
+            _position.Reserve(size, out var startPos, out var prev);
+            start = _geometry.ToRecordStart(startPos);
+            record.Complete(prev);
+            Copy(slot, record.Bytes, start);
+            _locks.AddStats(slot, (long)size, record.ImageCount);
+            return _geometry.ToRecordEnd(startPos + size);
+        }
+        catch (Exception e) when (WalFault.IsStorageFailure(e))
+        {
+            throw _fault.Set(e);
+        }
+        finally
+        {
+            _locks.Release(slot);
+        }
+    }
+
+    /// <summary>
+    /// Ends the current segment with an XLOG SWITCH record; the next record starts in the next
+    /// segment (the rest of this one is zeros). Returns the switch record's position (End = its end,
+    /// as pg_switch_wal reports), or Start = End = the current position when already at a segment start.
+    /// </summary>
+    /// <exception cref="WalFaultedException">A write or sync failed, now or earlier.</exception>
+    public unsafe InsertResult SwitchSegment()
+    {
+        _fault.ThrowIfSet();
+        var record = Assembler().Assemble(new RecordBuilder().Begin(RmgrIds.Xlog, XlogInfo.Switch));
+        _locks.AcquireAll();
+        try
+        {
+            if (_disposed)
+                throw new ObjectDisposedException(nameof(WalEngine));
+            if (!_position.ReserveSwitch(Align(record.Length), out var startPos, out var endPos, out var prev))
+                return new InsertResult(_geometry.ToRecordEnd(startPos), _geometry.ToRecordEnd(startPos));
+            Lsn start = _geometry.ToRecordStart(startPos);
+            record.Complete(prev);
+            Lsn copied = Copy(InsertionLocks.Exclusive, record.Bytes, start);
+            // The rest of the segment is written as all-zero pages (no headers), like PostgreSQL.
+            Lsn segmentEnd = _geometry.ToRecordEnd(endPos);
+            for (Lsn page = PageCeiling(copied); page < segmentEnd; page += WalGeometry.PageSize)
+                new Span<byte>(_ring.Get(page, _locks, InsertionLocks.Exclusive), PageHeader.ShortSize).Clear();
+            _locks.AddStats(InsertionLocks.Exclusive, (long)(endPos.Value - startPos.Value), 0);
+            return new InsertResult(start, SwitchRecordEnd(start));
+        }
+        catch (Exception e) when (WalFault.IsStorageFailure(e))
+        {
+            throw _fault.Set(e);
+        }
+        finally
+        {
+            _locks.Release(InsertionLocks.Exclusive);
+        }
+    }
+
+    // XLogInsertRecord's EndPos for a switch: the record's own end, past a page header it crossed.
+    private Lsn SwitchRecordEnd(Lsn start)
+    {
+        Lsn end = start + RecordHeader.Size;
+        if (start.Value / WalGeometry.PageSize != end.Value / WalGeometry.PageSize)
+            end += (ulong)_geometry.PageHeaderSizeAt(WalGeometry.PageStart(end));
+        return end;
+    }
+
+    private static Lsn PageCeiling(Lsn lsn) => new((lsn.Value + WalGeometry.PageSize - 1) & ~(ulong)(WalGeometry.PageSize - 1));
+
+    private static ulong Align(int length) => ((ulong)length + 7) & ~7UL;
+
+    private RecordAssembler Assembler()
+    {
+        var compression = _compression;
+        var assembler = t_assembler ??= new RecordAssembler(compression);
+        if (assembler.Compression != compression)
+            assembler.Compression = compression;
+        return assembler;
+    }
+
+    // CopyXLogRecordToWAL. Returns the LSN after the last byte copied.
+    private unsafe Lsn Copy(int slot, ReadOnlySpan<byte> record, Lsn start)
+    {
+        Lsn cursor = start;
+        int written = 0;
+        byte* target = _ring.Get(cursor, _locks, slot);
+        int free = WalGeometry.PageSize - WalGeometry.OffsetInPage(cursor);
+        while (record.Length - written > free)
+        {
+            record.Slice(written, free).CopyTo(new Span<byte>(target, free));
+            written += free;
+            cursor = WalGeometry.PageStart(cursor) + WalGeometry.PageSize;
+            target = _ring.Get(cursor, _locks, slot);
+            PageHeader.MarkContinuation(new Span<byte>(target, PageHeader.ShortSize), (uint)(record.Length - written));
+            int header = _geometry.PageHeaderSizeAt(cursor);
+            target += header;
+            cursor += (ulong)header;
+            free = WalGeometry.PageSize - header;
+        }
+        int rest = record.Length - written;
+        record[written..].CopyTo(new Span<byte>(target, rest));
+        return cursor + (ulong)rest;
+    }
+}

@@ -1,0 +1,251 @@
+// WalEngine: the concurrent WAL engine — PostgreSQL's XLogInsert/XLogFlush design. Many threads
+// insert at once: each assembles its record outside any lock, reserves space at the tip
+// (InsertPosition), and copies into the buffer ring under one of N insertion locks
+// (WalEngine.Insert.cs). Flushes go through group commit (GroupCommit → WalFileWriter, one writer at
+// a time); a background WAL writer flushes asynchronous commits and prepares pages and segments.
+// Positions: NextRecord/InsertedUpTo are reservations (may still be being copied); WrittenUpTo and
+// FlushedUpTo describe the files. FlushedUpTo <= WrittenUpTo <= InsertedUpTo, all only grow.
+// Failure is final: the first storage error faults the engine (WalFault) for every later call.
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using PgWal.Buffers;
+using PgWal.Diagnostics;
+using PgWal.Format;
+using PgWal.Insert;
+using PgWal.Storage;
+
+namespace PgWal.Write;
+
+/// <summary>
+/// A WAL engine: concurrent record insertion into WAL buffers, group commit, a background WAL
+/// writer. Thread-safe.
+/// </summary>
+public sealed partial class WalEngine : IDisposable
+{
+    private readonly WalOptions _options;
+    private readonly WalGeometry _geometry;
+    private readonly ILogger _logger;
+    private readonly WalFault _fault = new();
+    private readonly InsertionLocks _locks;
+    private readonly InsertPosition _position;
+    private readonly WalBufferRing _ring;
+    private readonly SegmentProvider _segments;
+    private readonly WalFileWriter _writer;
+    private readonly GroupCommit _groupCommit;
+    private readonly WalMetrics _metrics;
+    private readonly BackgroundWalWriter? _background;
+    private ulong _asyncFlushRequest;   // XLogCtl->asyncXactLSN: highest LSN an async commit wants durable
+    private int _preallocating;         // 1 while a pool thread creates upcoming segments
+    private volatile bool _disposed;
+    private volatile WalCompression _compression;
+
+    /// <summary>Starts an engine writing into <paramref name="storage"/> at <paramref name="start"/>.</summary>
+    public WalEngine(IWalStorage storage, WalOptions options, WalStartPoint start)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(start);
+        options.Validate();
+        _options = options;
+        _compression = options.Compression;
+        _geometry = options.Geometry;
+        _logger = options.LoggerFactory?.CreateLogger("PgWal.WalEngine") ?? NullLogger.Instance;
+        _locks = new InsertionLocks(options.InsertionLocks);
+        _position = new InsertPosition(_geometry, _geometry.ToUsableBytePosition(start.End), start.LastRecord);
+        _ring = new WalBufferRing(_geometry, options.Timeline, options.SystemIdentifier, options.WalBuffers);
+        _ring.Start(WalGeometry.PageStart(start.End), start.PagePrefix);
+        _segments = new SegmentProvider(storage, _geometry, options.Timeline, new SegmentOpenOptions(options.SyncMethod, options.DirectIo));
+        _metrics = new WalMetrics(() => Stats, storage.Location, options.MeterFactory, _logger, options.SlowSyncThreshold);
+        _writer = new WalFileWriter(_geometry, _ring, _locks, _position, _segments, _fault, _metrics, options.SyncMethod, start.End);
+        _ring.Evictor = _writer;
+        _groupCommit = new GroupCommit(FlushRound, () => _writer.FlushedUpTo, _fault, options.CommitDelay, options.CommitSiblings);
+        if (options.WalWriterDelay > TimeSpan.Zero)
+        {
+            _background = new BackgroundWalWriter(BackgroundStep, options.WalWriterDelay, _logger);
+            _writer.SegmentOpened = _ => _background.Wake();
+        }
+        _logger.LogDebug("WAL engine started at {Start} ({Buffers} kB of WAL buffers, {Locks} insertion locks)",
+            start.End, _ring.Bytes / 1024, options.InsertionLocks);
+    }
+
+    /// <summary>The engine's settings.</summary>
+    public WalOptions Options => _options;
+
+    /// <summary>
+    /// Compression of full-page images in records inserted from now on (PostgreSQL's
+    /// <c>wal_compression</c>, which may change at any time). Starts as <see cref="WalOptions.Compression"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The codec's system library is not available.</exception>
+    public WalCompression Compression
+    {
+        get => _compression;
+        set
+        {
+            if (value != WalCompression.None && value != WalCompression.Pglz)
+                _ = new RecordAssembler(value); // fails now, not in the middle of an insert, when the library is missing
+            _compression = value;
+        }
+    }
+
+    /// <summary>The segment geometry.</summary>
+    public WalGeometry Geometry => _geometry;
+
+    /// <summary>End of everything reserved for insertion so far (PostgreSQL's insert LSN).</summary>
+    public Lsn InsertedUpTo => _position.ReservedUpTo;
+
+    /// <summary>Where the next record will start.</summary>
+    public Lsn NextRecordLsn => _geometry.ToRecordStart(_position.Current);
+
+    /// <summary>Start of the last record reserved (the next record's xl_prev).</summary>
+    public Lsn LastRecordLsn => _position.Previous;
+
+    /// <summary>WAL written to the segment files (not necessarily durable) up to here.</summary>
+    public Lsn WrittenUpTo => _writer.WrittenUpTo;
+
+    /// <summary>WAL durable up to here.</summary>
+    public Lsn FlushedUpTo => _writer.FlushedUpTo;
+
+    /// <summary>The first storage failure once the engine is faulted; otherwise null.</summary>
+    public Exception? Fault => _fault.First;
+
+    /// <summary>The statistics now (pg_stat_wal).</summary>
+    public WalStats Stats
+    {
+        get
+        {
+            var (records, images, bytes) = _locks.Totals();
+            var (writes, syncs, writeTime, syncTime) = _writer.Counters;
+            return new WalStats(records, images, bytes, _ring.BuffersFull, writes, syncs, writeTime, syncTime, _segments.Created);
+        }
+    }
+
+    /// <summary>
+    /// Makes the WAL durable up to <paramref name="upTo"/> (at most what was inserted), blocking.
+    /// Concurrent callers are served by one sync where possible (group commit).
+    /// </summary>
+    /// <exception cref="WalFaultedException">A write or sync failed, now or earlier.</exception>
+    public void Flush(Lsn upTo)
+    {
+        ThrowIfDisposed();
+        _groupCommit.Flush(Lsn.Min(upTo, InsertedUpTo));
+    }
+
+    /// <summary>Makes everything inserted so far durable, blocking.</summary>
+    public void Flush() => Flush(InsertedUpTo);
+
+    /// <summary>
+    /// Completes when the WAL is durable up to <paramref name="upTo"/> (at most what was inserted);
+    /// synchronously when it already is. The caller's thread may perform the flush itself.
+    /// </summary>
+    /// <exception cref="WalFaultedException">A write or sync failed, now or earlier.</exception>
+    public ValueTask FlushAsync(Lsn upTo, CancellationToken cancellationToken = default)
+    {
+        if (_disposed)
+            return ValueTask.FromException(new ObjectDisposedException(nameof(WalEngine)));
+        return _groupCommit.FlushAsync(Lsn.Min(upTo, InsertedUpTo), cancellationToken);
+    }
+
+    /// <summary>
+    /// Asks for <paramref name="upTo"/> to become durable soon, without waiting (an asynchronous
+    /// commit, PostgreSQL's XLogSetAsyncXactLSN): the background writer flushes it within three
+    /// times <see cref="WalOptions.WalWriterDelay"/>.
+    /// </summary>
+    public void RequestFlush(Lsn upTo)
+    {
+        ulong current = Volatile.Read(ref _asyncFlushRequest);
+        while (upTo.Value > current)
+        {
+            ulong seen = Interlocked.CompareExchange(ref _asyncFlushRequest, upTo.Value, current);
+            if (seen == current)
+                break;
+            current = seen;
+        }
+        if (_background != null && upTo.Value >= FlushedUpTo.Value + (ulong)_options.WalWriterFlushAfter)
+            _background.Wake();
+    }
+
+    // One group-commit round: wait for every insertion reserved so far, then write and sync it all.
+    private Lsn FlushRound()
+    {
+        Lsn reserved = _position.ReservedUpTo;
+        Lsn finished = _locks.WaitForInsertions(reserved, reserved);
+        _writer.Write(finished, flush: true);
+        return _writer.FlushedUpTo;
+    }
+
+    // XLogBackgroundFlush plus the walwriter's housekeeping.
+    private void BackgroundStep()
+    {
+        if (_fault.IsSet)
+            return;
+        Lsn reserved = _position.ReservedUpTo;
+        Lsn target = WalGeometry.PageStart(reserved);   // completed pages
+        Lsn requested = new(Volatile.Read(ref _asyncFlushRequest));
+        if (requested > target)
+            target = Lsn.Min(requested, reserved);
+        if (target > _writer.FlushedUpTo)
+        {
+            _locks.WaitForInsertions(target, reserved);
+            _writer.Write(target, flush: true);
+            _groupCommit.CompleteCovered();
+        }
+        _ring.Advance(reserved + (ulong)_ring.Bytes, opportunistic: true);
+        PreallocateAfter(_geometry.SegmentOf(reserved));
+    }
+
+    // Creates the next segments on a pool thread, so neither inserts nor the flush cadence wait on it.
+    private void PreallocateAfter(SegmentNumber current)
+    {
+        if (_options.PreallocateSegments == 0 || Interlocked.CompareExchange(ref _preallocating, 1, 0) != 0)
+            return;
+        ThreadPool.UnsafeQueueUserWorkItem(_ =>
+        {
+            try
+            {
+                var segment = current;
+                for (int i = 0; i < _options.PreallocateSegments && !_disposed; i++)
+                {
+                    segment = segment.Next;
+                    if (_segments.Ensure(segment))
+                        _logger.LogDebug("preallocated WAL segment {Segment}", _segments.FileName(segment));
+                }
+            }
+            catch (Exception e) when (WalFault.IsStorageFailure(e))
+            {
+                // Not fatal: the write path creates the segment itself when it gets there, and faults if that fails.
+                _logger.LogWarning(e, "could not preallocate a WAL segment");
+            }
+            finally
+            {
+                Volatile.Write(ref _preallocating, 0);
+            }
+        }, null);
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary>Stops the background writer, flushes everything inserted (unless faulted) and closes the files.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _background?.Dispose();
+        try
+        {
+            if (!_fault.IsSet)
+                _groupCommit.Flush(InsertedUpTo);
+        }
+        finally
+        {
+            // Wait out in-flight inserts before the ring memory goes away; later ones see _disposed.
+            _locks.AcquireAll();
+            _disposed = true;
+            _locks.Release(InsertionLocks.Exclusive);
+            while (Volatile.Read(ref _preallocating) != 0)
+                Thread.Sleep(1);
+            _writer.Dispose();
+            _metrics.Dispose();
+            _ring.Dispose();
+        }
+    }
+}
