@@ -1,4 +1,5 @@
 // PgWalProgram: command dispatch for `pgwal`.
+using PgWal.Cli.Bench;
 using PgWal.Cli.Generate;
 using PgWal.Cli.WalDump;
 
@@ -23,6 +24,7 @@ internal static class PgWalProgram
         var root = new System.CommandLine.RootCommand("PgWal: PostgreSQL's write-ahead log for .NET")
         {
             GenerateCommand.Create(),
+            BenchCommand.Create(),
         };
         root.Subcommands.Add(new System.CommandLine.Command("waldump", "Decode and display WAL, like pg_waldump (run `pgwal waldump --help`)"));
         return await root.Parse(args).InvokeAsync();

@@ -17,6 +17,18 @@ public static class BuiltinRecords
             .RegisterData(payload);
     }
 
+    /// <summary>
+    /// LogicalMessage MESSAGE, as <c>pg_logical_emit_message(transactional, prefix, message)</c>
+    /// writes it: header, NUL-terminated prefix, message.
+    /// </summary>
+    public static RecordBuilder LogicalMessage(RecordBuilder builder, uint databaseId, bool transactional, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> message, uint xid = 0)
+    {
+        Span<byte> header = stackalloc byte[SmallXlogPayloads.LogicalMessageHeaderSize];
+        SmallXlogPayloads.WriteLogicalMessageHeader(header, databaseId, transactional, (ulong)prefix.Length + 1, (ulong)message.Length);
+        return builder.Begin(RmgrIds.LogicalMessage, 0x00, xid)
+            .RegisterData(header).RegisterData(prefix).RegisterData([0]).RegisterData(message);
+    }
+
     /// <summary>XLOG NOOP with arbitrary payload (may be empty).</summary>
     public static RecordBuilder Noop(RecordBuilder builder, ReadOnlySpan<byte> payload)
         => builder.Begin(RmgrIds.Xlog, XlogInfo.Noop).RegisterData(payload);

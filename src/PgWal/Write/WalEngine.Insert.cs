@@ -36,7 +36,12 @@ public sealed partial class WalEngine
             record.Complete(prev);
             Copy(slot, record.Bytes, start);
             _locks.AddStats(slot, (long)size, record.ImageCount);
-            return _geometry.ToRecordEnd(startPos + size);
+            Lsn end = _geometry.ToRecordEnd(startPos + size);
+            // Write-behind: when a quarter of the ring is unwritten, the background writer writes it
+            // (on another core) before inserters run out of free pages and must write it themselves.
+            if (_background != null && end.Value - _writer.WrittenUpTo.Value > _writeBehindBytes)
+                _background.Wake();
+            return end;
         }
         catch (Exception e) when (WalFault.IsStorageFailure(e))
         {

@@ -34,6 +34,7 @@ public sealed partial class WalEngine : IDisposable
     private readonly GroupCommit _groupCommit;
     private readonly WalMetrics _metrics;
     private readonly BackgroundWalWriter? _background;
+    private readonly ulong _writeBehindBytes;  // unwritten WAL that wakes the background writer
     private ulong _asyncFlushRequest;   // XLogCtl->asyncXactLSN: highest LSN an async commit wants durable
     private int _preallocating;         // 1 while a pool thread creates upcoming segments
     private volatile bool _disposed;
@@ -54,6 +55,7 @@ public sealed partial class WalEngine : IDisposable
         _position = new InsertPosition(_geometry, _geometry.ToUsableBytePosition(start.End), start.LastRecord);
         _ring = new WalBufferRing(_geometry, options.Timeline, options.SystemIdentifier, options.WalBuffers);
         _ring.Start(WalGeometry.PageStart(start.End), start.PagePrefix);
+        _writeBehindBytes = (ulong)_ring.Bytes / 4;
         _segments = new SegmentProvider(storage, _geometry, options.Timeline, new SegmentOpenOptions(options.SyncMethod, options.DirectIo));
         _metrics = new WalMetrics(() => Stats, storage.Location, options.MeterFactory, _logger, options.SlowSyncThreshold);
         _writer = new WalFileWriter(_geometry, _ring, _locks, _position, _segments, _fault, _metrics, options.SyncMethod, start.End);

@@ -3,6 +3,7 @@
 //   xl_end_of_recovery (16 B in 15/16): 0 TimestampTz end_time | 8 u32 ThisTimeLineID | 12 u32 PrevTimeLineID
 //   xl_overwrite_contrecord (16 B): 0 u64 overwritten_lsn | 8 TimestampTz overwrite_time
 //   xl_xact_commit / xl_xact_abort minimal form (8 B): 0 TimestampTz xact_time
+//   xl_logical_message header (24 B): 0 Oid dbId | 4 bool transactional | 8 u64 prefix_size | 16 u64 message_size
 using System.Buffers.Binary;
 using System.Text;
 
@@ -22,6 +23,19 @@ public static class SmallXlogPayloads
 
     /// <summary><c>sizeof(xl_overwrite_contrecord)</c>.</summary>
     public const int OverwriteContRecordSize = 16;
+
+    /// <summary><c>SizeOfLogicalMessage</c>: the header before the prefix and message.</summary>
+    public const int LogicalMessageHeaderSize = 24;
+
+    /// <summary>Encodes the <c>xl_logical_message</c> header.</summary>
+    public static void WriteLogicalMessageHeader(Span<byte> destination, uint databaseId, bool transactional, ulong prefixSize, ulong messageSize)
+    {
+        destination[..LogicalMessageHeaderSize].Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(destination, databaseId);
+        destination[4] = transactional ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], prefixSize);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[16..], messageSize);
+    }
 
     /// <summary>Encodes <c>xl_restore_point</c>; the name must fit in 63 UTF-8 bytes.</summary>
     public static void WriteRestorePoint(Span<byte> destination, long timestampTz, string name)
