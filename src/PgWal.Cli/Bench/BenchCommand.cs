@@ -32,10 +32,12 @@ internal static class BenchCommand
         var commitDelay = new Option<int>("--commit-delay") { Description = "commit_delay in microseconds", DefaultValueFactory = _ => 0 };
         var writerDelay = new Option<int>("--wal-writer-delay") { Description = "wal_writer_delay in milliseconds", DefaultValueFactory = _ => 200 };
         var json = new Option<bool>("--json") { Description = "end the output with one JSON object" };
+        var initZero = new Option<string>("--wal-init-zero") { Description = "on: new segments are written full of zeros (PostgreSQL's default); off: created sparse", DefaultValueFactory = _ => "on" };
+        initZero.AcceptOnlyFromAmong("on", "off");
         var discard = new Option<bool>("--discard") { Description = "write the WAL to nowhere (not durable!): measures the insert path without the disk" };
         var command = new Command("bench", "Measure WAL insert and commit rates on a data directory")
         {
-            dataDir, workers, recordSize, flush, records, duration, syncMethod, directIo, walBuffers, locks, segSize, commitDelay, writerDelay, json, discard,
+            dataDir, workers, recordSize, flush, records, duration, syncMethod, directIo, walBuffers, locks, segSize, commitDelay, writerDelay, json, discard, initZero,
         };
         command.SetAction(parse =>
         {
@@ -58,6 +60,7 @@ internal static class BenchCommand
                 WalWriterDelayMs = parse.GetValue(writerDelay),
                 Json = parse.GetValue(json),
                 Discard = parse.GetValue(discard),
+                InitZero = parse.GetValue(initZero) == "on",
             };
             return Run(settings);
         });
@@ -151,14 +154,14 @@ internal static class BenchCommand
         {
             options = options with { SegmentSize = end.SegmentSize, SystemIdentifier = end.SystemIdentifier, Timeline = end.Timeline };
             how = $"continuing the WAL in {walDir} after {end.LastRecord} (end {end.End}, system identifier {end.SystemIdentifier})";
-            return new WalEngine(new FileSystemWalStorage(walDir), options, WalStartPoint.After(end.LastRecord, end.End, end.PagePrefix));
+            return new WalEngine(new FileSystemWalStorage(walDir, s.InitZero), options, WalStartPoint.After(end.LastRecord, end.End, end.PagePrefix));
         }
         if (Directory.Exists(walDir) && Directory.EnumerateFiles(walDir).Any(f => SegmentFileName.IsSegmentFileName(Path.GetFileName(f))))
             throw new InvalidOperationException($"\"{walDir}\" holds segment files but no valid WAL; refusing to overwrite them");
         options = options with { SegmentSize = geometry.SegmentSize, SystemIdentifier = NewSystemIdentifier() };
         Directory.CreateDirectory(s.DataDirectory);
         how = $"initialised {walDir} (system identifier {options.SystemIdentifier}, {geometry} segments)";
-        return new WalEngine(new FileSystemWalStorage(walDir), options, WalStartPoint.AtSegment(new SegmentNumber(1), geometry));
+        return new WalEngine(new FileSystemWalStorage(walDir, s.InitZero), options, WalStartPoint.AtSegment(new SegmentNumber(1), geometry));
     }
 
     // Like initdb: seconds and microseconds of now, and the process id.

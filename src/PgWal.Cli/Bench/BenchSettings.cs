@@ -27,4 +27,5 @@ internal sealed record BenchSettings
     public int WalWriterDelayMs { get; init; } = 200;
     public bool Json { get; init; }
     public bool Discard { get; init; }
+    public bool InitZero { get; init; } = true;
 }

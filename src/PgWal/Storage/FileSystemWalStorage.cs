@@ -13,10 +13,16 @@ public sealed class FileSystemWalStorage : IWalStorage
     private const int ZeroChunk = 1024 * 1024;
     private static long s_tempCounter;
 
-    /// <summary>Uses <paramref name="directory"/>, creating it (durably) when missing.</summary>
-    public FileSystemWalStorage(string directory)
+    /// <summary>
+    /// Uses <paramref name="directory"/>, creating it (durably) when missing. With
+    /// <paramref name="zeroFill"/> off (PostgreSQL's <c>wal_init_zero = off</c>) a new segment is
+    /// created sparse — only its last byte written — which halves the bytes written for new WAL but
+    /// leaves block allocation to the first write of each block.
+    /// </summary>
+    public FileSystemWalStorage(string directory, bool zeroFill = true)
     {
         Location = directory;
+        ZeroFill = zeroFill;
         if (Directory.Exists(directory))
             return;
         Directory.CreateDirectory(directory);
@@ -29,6 +35,9 @@ public sealed class FileSystemWalStorage : IWalStorage
     /// <inheritdoc/>
     public string Location { get; }
 
+    /// <summary>Whether new segments are written in full with zeros (<c>wal_init_zero</c>).</summary>
+    public bool ZeroFill { get; }
+
     /// <inheritdoc/>
     public bool Exists(string fileName) => File.Exists(Path.Combine(Location, fileName));
 
@@ -38,13 +47,20 @@ public sealed class FileSystemWalStorage : IWalStorage
         string final = Path.Combine(Location, fileName);
         // Unique per creation: the background writer may create one segment while the write path creates another.
         string temp = Path.Combine(Location, $"xlogtemp.{Environment.ProcessId}.{Interlocked.Increment(ref s_tempCounter)}");
-        var zeros = new byte[Math.Min(ZeroChunk, size)];
+        var zeros = new byte[ZeroFill ? Math.Min(ZeroChunk, size) : 1];
         try
         {
             using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
             {
-                for (long offset = 0; offset < size; offset += zeros.Length)
-                    RandomAccess.Write(handle, zeros.AsSpan(0, (int)Math.Min(zeros.Length, size - offset)), offset);
+                if (ZeroFill)
+                {
+                    for (long offset = 0; offset < size; offset += zeros.Length)
+                        RandomAccess.Write(handle, zeros.AsSpan(0, (int)Math.Min(zeros.Length, size - offset)), offset);
+                }
+                else
+                {
+                    RandomAccess.Write(handle, zeros.AsSpan(0, 1), size - 1);
+                }
                 SyncHandle(handle, dataOnly: false, temp);
             }
             File.Move(temp, final, overwrite: false);
