@@ -148,16 +148,6 @@ internal sealed unsafe class WalBufferRing : IDisposable
         }
     }
 
-    /// <summary>How far pages are initialised (for the background writer's read-ahead).</summary>
-    public Lsn InitializedUpTo
-    {
-        get
-        {
-            lock (_mappingLock)
-                return _initializedUpTo;
-        }
-    }
-
     private void InitPage(int slot, Lsn pageStart)
     {
         var page = Slots(slot, 1);

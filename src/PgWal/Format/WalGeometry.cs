@@ -85,6 +85,12 @@ public readonly struct WalGeometry : IEquatable<WalGeometry>
     /// <summary>The start of the page containing <paramref name="lsn"/>.</summary>
     public static Lsn PageStart(Lsn lsn) => new(lsn.Value & ~(ulong)(PageSize - 1));
 
+    /// <summary>The first page boundary at or after <paramref name="lsn"/>.</summary>
+    public static Lsn PageCeiling(Lsn lsn) => new((lsn.Value + PageSize - 1) & ~(ulong)(PageSize - 1));
+
+    /// <summary><c>MAXALIGN</c>: <paramref name="length"/> rounded up to 8 bytes, as records are laid out.</summary>
+    public static ulong MaxAlign(ulong length) => (length + 7) & ~7UL;
+
     /// <summary>True when <paramref name="lsn"/> lies in <paramref name="segment"/> (<c>XLByteInSeg</c>).</summary>
     public bool Contains(SegmentNumber segment, Lsn lsn) => SegmentOf(lsn) == segment;
 

@@ -98,7 +98,7 @@ internal static class EndOfWalClassifier
         uint total = RecordHeader.ReadTotalLength(page[off..]);
         if (total < RecordHeader.Size || (ulong)off + total + RecordHeader.Size > WalGeometry.PageSize)
             return false; // only probe within the same page; page-crossing cases are covered by the page probe
-        int next = off + (int)((total + 7) & ~7u);
+        int next = off + (int)WalGeometry.MaxAlign(total);
         return RecordAt(page, next, recordLsn, out _);
     }
 
@@ -111,7 +111,7 @@ internal static class EndOfWalClassifier
         int offset = header.Size;
         if ((header.Info & PageInfo.FirstIsContRecord) != 0)
         {
-            ulong skip = ((ulong)header.RemainingLength + 7) & ~7UL;
+            ulong skip = WalGeometry.MaxAlign(header.RemainingLength);
             if (header.RemainingLength == 0)
                 return false;
             if (skip >= (ulong)(WalGeometry.PageSize - offset))

@@ -109,7 +109,7 @@ public sealed class WalReader : IDisposable
             if ((info & PageInfo.FirstIsContRecord) != 0)
             {
                 uint rem = PageHeader.ReadRemainingLength(page);
-                ulong aligned = ((ulong)rem + 7) & ~7UL;
+                ulong aligned = WalGeometry.MaxAlign(rem);
                 if (aligned >= (ulong)(WalGeometry.PageSize - headerSize))
                 {
                     tmp = pagePtr + WalGeometry.PageSize;
@@ -277,7 +277,7 @@ public sealed class WalReader : IDisposable
             var assembled = _assembly.AsSpan(0, (int)totalLength);
             if (RecordHeader.ComputeCrc(assembled) != RecordHeader.ReadCrc(assembled))
                 return Aborted(BadChecksum(recPtr), recPtr, contPage);
-            nextRecPtr = contPage + (ulong)contHeaderSize + (((ulong)remaining + 7) & ~7UL);
+            nextRecPtr = contPage + (ulong)contHeaderSize + WalGeometry.MaxAlign((ulong)remaining);
             _record.Reset(recPtr, _assembly, 0, RecordHeader.Read(assembled));
         }
         else
@@ -292,7 +292,7 @@ public sealed class WalReader : IDisposable
             var span = _window.Buffer.AsSpan(recordOffset, (int)totalLength);
             if (RecordHeader.ComputeCrc(span) != header.Crc)
                 return BadChecksum(recPtr);
-            nextRecPtr = recPtr + (((ulong)totalLength + 7) & ~7UL);
+            nextRecPtr = recPtr + WalGeometry.MaxAlign(totalLength);
             _record.Reset(recPtr, _window.Buffer, recordOffset, header);
         }
         _decodeRecPtr = recPtr;

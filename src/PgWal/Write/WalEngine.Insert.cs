@@ -25,7 +25,7 @@ public sealed partial class WalEngine
         ArgumentNullException.ThrowIfNull(builder);
         _fault.ThrowIfSet();
         var record = Assembler().Assemble(builder);
-        ulong size = Align(record.Length);
+        ulong size = WalGeometry.MaxAlign((ulong)record.Length);
         int slot = _locks.Acquire();
         try
         {
@@ -68,14 +68,14 @@ public sealed partial class WalEngine
         {
             if (_disposed)
                 throw new ObjectDisposedException(nameof(WalEngine));
-            if (!_position.ReserveSwitch(Align(record.Length), out var startPos, out var endPos, out var prev))
+            if (!_position.ReserveSwitch(WalGeometry.MaxAlign((ulong)record.Length), out var startPos, out var endPos, out var prev))
                 return new InsertResult(_geometry.ToRecordEnd(startPos), _geometry.ToRecordEnd(startPos));
             Lsn start = _geometry.ToRecordStart(startPos);
             record.Complete(prev);
             Lsn copied = Copy(InsertionLocks.Exclusive, record.Bytes, start);
             // The rest of the segment is written as all-zero pages (no headers), like PostgreSQL.
             Lsn segmentEnd = _geometry.ToRecordEnd(endPos);
-            for (Lsn page = PageCeiling(copied); page < segmentEnd; page += WalGeometry.PageSize)
+            for (Lsn page = WalGeometry.PageCeiling(copied); page < segmentEnd; page += WalGeometry.PageSize)
                 new Span<byte>(_ring.Get(page, _locks, InsertionLocks.Exclusive), PageHeader.ShortSize).Clear();
             _locks.AddStats(InsertionLocks.Exclusive, (long)(endPos.Value - startPos.Value), 0);
             return new InsertResult(start, SwitchRecordEnd(start));
@@ -99,9 +99,6 @@ public sealed partial class WalEngine
         return end;
     }
 
-    private static Lsn PageCeiling(Lsn lsn) => new((lsn.Value + WalGeometry.PageSize - 1) & ~(ulong)(WalGeometry.PageSize - 1));
-
-    private static ulong Align(int length) => ((ulong)length + 7) & ~7UL;
 
     private RecordAssembler Assembler()
     {

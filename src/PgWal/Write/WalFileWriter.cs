@@ -101,7 +101,7 @@ internal sealed class WalFileWriter : IWalBufferEvictor, IDisposable
     private void WriteLocked(Lsn upTo)
     {
         ulong pos = _writtenUpTo;
-        ulong pageCeiling = (upTo.Value + WalGeometry.PageSize - 1) & ~(ulong)(WalGeometry.PageSize - 1);
+        ulong pageCeiling = WalGeometry.PageCeiling(upTo).Value;
         while (pos < upTo.Value)
         {
             Lsn from = WalGeometry.PageStart(new Lsn(pos));
@@ -117,14 +117,14 @@ internal sealed class WalFileWriter : IWalBufferEvictor, IDisposable
             _writes++;
             pos = Math.Min(upTo.Value, to);
             Volatile.Write(ref _writtenUpTo, pos);
-            if (_writesAreDurable)
+            // finishing_seg: a completed segment is made durable and closed.
+            bool finishing = pos == segmentEnd;
+            if (finishing && !_writesAreDurable)
+                SyncLocked();
+            if (finishing || _writesAreDurable)
                 Volatile.Write(ref _flushedUpTo, pos);
-            if (pos == segmentEnd)
+            if (finishing)
             {
-                // finishing_seg: the segment is complete; make it durable and close it.
-                if (!_writesAreDurable)
-                    SyncLocked();
-                Volatile.Write(ref _flushedUpTo, pos);
                 _file!.Dispose();
                 _file = null;
             }
