@@ -24,6 +24,20 @@ internal sealed class TrackingStorage(string directory, WalGeometry geometry, bo
     public long FailSyncNumber { get; set; }
     public IOException Error { get; set; } = new("Input/output error");
 
+    /// <summary>Fails the next write with <paramref name="error"/>.</summary>
+    public void FailNextWrite(IOException error)
+    {
+        Error = error;
+        FailWriteNumber = Writes + 1;
+    }
+
+    /// <summary>Fails the next sync with <paramref name="error"/>.</summary>
+    public void FailNextSync(IOException error)
+    {
+        Error = error;
+        FailSyncNumber = Syncs + 1;
+    }
+
     public long Writes => Interlocked.Read(ref _writes);
     public long Syncs => Interlocked.Read(ref _syncs);
     public long SyncsAfterFailure => Interlocked.Read(ref _syncsAfterFailure);
