@@ -25,6 +25,11 @@ internal static class PgWalProgram
         {
             GenerateCommand.Create(),
             BenchCommand.Create(),
+            DataDir.DataDirCommands.Init(),
+            DataDir.DataDirCommands.Recover(),
+            DataDir.DataDirCommands.ControlData(),
+            DataDir.DataDirCommands.ResetWal(),
+            PageTest.PageTestCommand.Create(),
         };
         root.Subcommands.Add(new System.CommandLine.Command("waldump", "Decode and display WAL, like pg_waldump (run `pgwal waldump --help`)"));
         return await root.Parse(args).InvokeAsync();

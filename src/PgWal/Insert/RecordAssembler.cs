@@ -75,7 +75,17 @@ public sealed class RecordAssembler
     /// </summary>
     /// <exception cref="RecordTooLargeException">The record exceeds 1020 MB; nothing was produced.</exception>
     public AssembledRecord Assemble(RecordBuilder builder, Lsn redoPointer = default, bool doPageWrites = false)
+        => Assemble(builder, redoPointer, doPageWrites, out _);
+
+    /// <summary>
+    /// Assembles like <see cref="Assemble(RecordBuilder, Lsn, bool)"/> and returns in
+    /// <paramref name="fpwLsn"/> the oldest page LSN among blocks that could have needed an image but
+    /// did not get one (Invalid when none): if the redo pointer has moved to or past it by the time
+    /// the record is inserted, the record must be assembled again (XLogInsertRecord's retry).
+    /// </summary>
+    public AssembledRecord Assemble(RecordBuilder builder, Lsn redoPointer, bool doPageWrites, out Lsn fpwLsn)
     {
+        fpwLsn = Lsn.Invalid;
         if (!builder.IsBegun)
             throw new InvalidOperationException("XLogBeginInsert was not called: call Begin first");
         bool checkConsistency = (builder.Info & RecordHeader.CheckConsistency) != 0;
@@ -93,7 +103,7 @@ public sealed class RecordAssembler
             var slot = builder.GetSlot(id);
             if (!slot.InUse)
                 continue;
-            bool needsBackup = NeedsBackup(slot, redoPointer, doPageWrites);
+            bool needsBackup = NeedsBackup(slot, redoPointer, doPageWrites, ref fpwLsn);
             bool includeImage = needsBackup || checkConsistency;
             if (includeImage && slot.Page.Length == 0)
                 throw new InvalidOperationException($"block {id} needs a full-page image but no page was registered");
@@ -202,12 +212,17 @@ public sealed class RecordAssembler
         return new AssembledRecord(rec, payloadCrc, imageCount);
     }
 
-    private static bool NeedsBackup(RecordBuilder.BlockSlot slot, Lsn redoPointer, bool doPageWrites)
+    private static bool NeedsBackup(RecordBuilder.BlockSlot slot, Lsn redoPointer, bool doPageWrites, ref Lsn fpwLsn)
     {
         if ((slot.Flags & BlockRegistration.ForceImage) != 0)
             return true;
         if ((slot.Flags & BlockRegistration.NoImage) != 0 || !doPageWrites)
             return false;
-        return DataPageHeader.ReadLsn(slot.Page.Span) <= redoPointer;
+        Lsn pageLsn = DataPageHeader.ReadLsn(slot.Page.Span);
+        if (pageLsn <= redoPointer)
+            return true;
+        if (fpwLsn == Lsn.Invalid || pageLsn < fpwLsn)
+            fpwLsn = pageLsn;
+        return false;
     }
 }

@@ -83,6 +83,39 @@ public sealed class FileSystemWalStorage : IWalStorage
         return new SegmentFile(fileName, File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete), options.SyncMethod);
     }
 
+    /// <inheritdoc/>
+    public IReadOnlyList<string> ListFiles()
+        => Directory.EnumerateFiles(Location).Select(p => Path.GetFileName(p)).ToList();
+
+    /// <inheritdoc/>
+    public int Read(string fileName, long offset, Span<byte> destination)
+    {
+        using var handle = File.OpenHandle(Path.Combine(Location, fileName), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        int total = 0;
+        while (total < destination.Length)
+        {
+            int n = RandomAccess.Read(handle, destination[total..], offset + total);
+            if (n == 0)
+                break;
+            total += n;
+        }
+        return total;
+    }
+
+    /// <inheritdoc/>
+    public void Rename(string from, string to)
+    {
+        File.Move(Path.Combine(Location, from), Path.Combine(Location, to), overwrite: false);
+        SyncDirectory(Location);
+    }
+
+    /// <inheritdoc/>
+    public void Delete(string fileName)
+    {
+        File.Delete(Path.Combine(Location, fileName));
+        SyncDirectory(Location);
+    }
+
     // .NET has no O_DSYNC or O_DIRECT; open(2) gives a descriptor that RandomAccess can use.
     private static SafeFileHandle OpenWithFlags(string path, SegmentOpenOptions options)
     {

@@ -21,6 +21,25 @@ public interface IWalStorage
 
     /// <summary>Opens an existing segment for writing.</summary>
     IWalSegmentFile Open(string fileName, SegmentOpenOptions options = default);
+
+    /// <summary>Names of the files in the directory (not subdirectories), in no particular order.</summary>
+    IReadOnlyList<string> ListFiles() => throw new NotSupportedException($"{GetType().Name} cannot list files");
+
+    /// <summary>
+    /// Reads up to <c>destination.Length</c> bytes of <paramref name="fileName"/> at
+    /// <paramref name="offset"/>; returns the count (less at the end of the file).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    int Read(string fileName, long offset, Span<byte> destination) => throw new NotSupportedException($"{GetType().Name} cannot read");
+
+    /// <summary>
+    /// Renames a file durably (PostgreSQL's durable_rename: the directory is synced), failing when
+    /// <paramref name="to"/> exists. Used to recycle old segments under future names.
+    /// </summary>
+    void Rename(string from, string to) => throw new NotSupportedException($"{GetType().Name} cannot rename");
+
+    /// <summary>Removes a file durably; a missing file is not an error.</summary>
+    void Delete(string fileName) => throw new NotSupportedException($"{GetType().Name} cannot delete");
 }
 
 /// <summary>An open segment file.</summary>

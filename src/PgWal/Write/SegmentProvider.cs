@@ -78,4 +78,42 @@ internal sealed class SegmentProvider(IWalStorage storage, WalGeometry geometry,
             done.Set();
         }
     }
+
+    /// <summary>
+    /// InstallXLogFileSegment for recycling: renames <paramref name="oldName"/> to the first segment
+    /// in [<paramref name="from"/>, <paramref name="upTo"/>] that neither exists nor is being
+    /// created. Returns false (nothing renamed) when there is no free slot.
+    /// </summary>
+    public bool InstallRecycled(string oldName, SegmentNumber from, SegmentNumber upTo)
+    {
+        lock (_lock)
+        {
+            for (var segment = from; segment.Value <= upTo.Value; segment = segment.Next)
+            {
+                if (_present.Contains(segment) || _creating.ContainsKey(segment) || storage.Exists(FileName(segment)))
+                    continue;
+                storage.Rename(oldName, FileName(segment));
+                _present.Add(segment);
+                Forget(oldName);
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>Removes an old segment file.</summary>
+    public void Remove(string oldName)
+    {
+        lock (_lock)
+        {
+            storage.Delete(oldName);
+            Forget(oldName);
+        }
+    }
+
+    private void Forget(string oldName)
+    {
+        if (SegmentFileName.TryParse(oldName, geometry, out var tli, out var old) && tli == timeline)
+            _present.Remove(old);
+    }
 }

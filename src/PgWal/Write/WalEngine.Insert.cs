@@ -24,32 +24,42 @@ public sealed partial class WalEngine
     {
         ArgumentNullException.ThrowIfNull(builder);
         _fault.ThrowIfSet();
-        var record = Assembler().Assemble(builder);
-        ulong size = WalGeometry.MaxAlign((ulong)record.Length);
-        int slot = _locks.Acquire();
-        try
+        while (true)
         {
-            if (_disposed)
-                throw new ObjectDisposedException(nameof(WalEngine));
-            _position.Reserve(size, out var startPos, out var prev);
-            start = _geometry.ToRecordStart(startPos);
-            record.Complete(prev);
-            Copy(slot, record.Bytes, start);
-            _locks.AddStats(slot, (long)size, record.ImageCount);
-            Lsn end = _geometry.ToRecordEnd(startPos + size);
-            // Write-behind: when a quarter of the ring is unwritten, the background writer writes it
-            // (on another core) before inserters run out of free pages and must write it themselves.
-            if (_background != null && end.Value - _writer.WrittenUpTo.Value > _writeBehindBytes)
-                _background.Wake();
-            return end;
-        }
-        catch (Exception e) when (WalFault.IsStorageFailure(e))
-        {
-            throw _fault.Set(e);
-        }
-        finally
-        {
-            _locks.Release(slot);
+            // Decide images against the redo pointer seen now; re-checked under the insertion lock,
+            // since a checkpoint may move it in between (it changes only under all the locks).
+            Lsn redo = RedoPointer;
+            bool doPageWrites = FullPageWrites;
+            var record = Assembler().Assemble(builder, redo, doPageWrites, out Lsn fpwLsn);
+            ulong size = WalGeometry.MaxAlign((ulong)record.Length);
+            int slot = _locks.Acquire();
+            try
+            {
+                if (_disposed)
+                    throw new ObjectDisposedException(nameof(WalEngine));
+                bool nowDoPageWrites = FullPageWrites;
+                if (nowDoPageWrites && (!doPageWrites || (fpwLsn != Lsn.Invalid && fpwLsn <= RedoPointer)))
+                    continue;   // a page now needs an image this assembly left out: start over
+                _position.Reserve(size, out var startPos, out var prev);
+                start = _geometry.ToRecordStart(startPos);
+                record.Complete(prev);
+                Copy(slot, record.Bytes, start);
+                _locks.AddStats(slot, (long)size, record.ImageCount);
+                Lsn end = _geometry.ToRecordEnd(startPos + size);
+                // Write-behind: when a quarter of the ring is unwritten, the background writer writes it
+                // (on another core) before inserters run out of free pages and must write it themselves.
+                if (_background != null && end.Value - _writer.WrittenUpTo.Value > _writeBehindBytes)
+                    _background.Wake();
+                return end;
+            }
+            catch (Exception e) when (WalFault.IsStorageFailure(e))
+            {
+                throw _fault.Set(e);
+            }
+            finally
+            {
+                _locks.Release(slot);
+            }
         }
     }
 

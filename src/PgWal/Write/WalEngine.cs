@@ -227,14 +227,17 @@ public sealed partial class WalEngine : IDisposable
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
     /// <summary>Stops the background writer, flushes everything inserted (unless faulted) and closes the files.</summary>
-    public void Dispose()
+    public void Dispose() => Close(flush: true);
+
+    // Without flush: stop as a crash would, leaving unflushed WAL unwritten (WalInstance.Abandon).
+    internal void Close(bool flush)
     {
         if (_disposed)
             return;
         _background?.Dispose();
         try
         {
-            if (!_fault.IsSet)
+            if (flush && !_fault.IsSet)
                 _groupCommit.Flush(InsertedUpTo);
         }
         finally

@@ -24,6 +24,13 @@ public static class SmallXlogPayloads
     /// <summary><c>sizeof(xl_overwrite_contrecord)</c>.</summary>
     public const int OverwriteContRecordSize = 16;
 
+    /// <summary>Encodes <c>xl_overwrite_contrecord</c>: overwritten_lsn, overwrite_time.</summary>
+    public static void WriteOverwriteContRecord(Span<byte> destination, Lsn overwritten, long timestampTz)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(destination, overwritten.Value);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[8..], timestampTz);
+    }
+
     /// <summary><c>SizeOfLogicalMessage</c>: the header before the prefix and message.</summary>
     public const int LogicalMessageHeaderSize = 24;
 

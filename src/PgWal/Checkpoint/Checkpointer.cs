@@ -1,0 +1,187 @@
+// Checkpointer: CreateCheckPoint and the checkpointer process's loop. A checkpoint (one at a time,
+// under _runLock): (1) redo point = insert position, set under all insertion locks, after which
+// every first change of a page carries a full-page image; (2) write every page dirty at that
+// moment (spread over checkpoint_completion_target for timed/size checkpoints); (3) fsync the
+// relation files; (4) insert and flush the checkpoint record; (5) write the control file durably;
+// (6) remove or recycle segments before the redo point. A crash anywhere before (5) leaves the
+// previous checkpoint in force, and its WAL is still there because (6) comes last.
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using PgWal.Format;
+using PgWal.Insert;
+using PgWal.Pages;
+using PgWal.Write;
+
+namespace PgWal.Checkpoint;
+
+internal sealed class Checkpointer : IDisposable
+{
+    private readonly WalEngine _wal;
+    private readonly BufferManager _buffers;
+    private readonly ControlFileManager _control;
+    private readonly WalInstanceOptions _options;
+    private readonly Func<(ulong NextXid, uint NextOid)> _counters;
+    private readonly SegmentRecycler _recycler;
+    private readonly ILogger _logger;
+    private readonly object _runLock = new();
+    private readonly AutoResetEvent _wake = new(false);
+    private readonly Thread? _thread;
+    private volatile bool _stopping;
+    private volatile bool _requested;
+    private Exception? _failure;                 // first failure; every later checkpoint rethrows it
+    private long _lastStartTicks;                // Stopwatch ticks of the last checkpoint's start
+    private Lsn _lastCheckpointEnd;              // guarded by _runLock
+    private long _completed;
+
+    public Checkpointer(WalEngine wal, BufferManager buffers, ControlFileManager control, WalInstanceOptions options,
+        Func<(ulong, uint)> counters, SegmentRecycler recycler, ILogger logger, Lsn lastCheckpointEnd)
+    {
+        _wal = wal;
+        _buffers = buffers;
+        _control = control;
+        _options = options;
+        _counters = counters;
+        _recycler = recycler;
+        _logger = logger;
+        _lastCheckpointEnd = lastCheckpointEnd;
+        _lastStartTicks = Stopwatch.GetTimestamp();
+        if (options.BackgroundCheckpointer)
+        {
+            _thread = new Thread(Loop) { IsBackground = true, Name = "pgwal checkpointer" };
+            _thread.Start();
+        }
+    }
+
+    public Exception? Failure => Volatile.Read(ref _failure);
+
+    public long Completed => Interlocked.Read(ref _completed);
+
+    public CheckpointResult? Last { get; private set; }
+
+    /// <summary>Asks the background checkpointer for a checkpoint soon (no wait).</summary>
+    public void Request()
+    {
+        _requested = true;
+        _wake.Set();
+    }
+
+    // CheckPointSegments: WAL (in bytes) between checkpoints that triggers one.
+    private ulong WalTrigger => (ulong)Math.Max(_wal.Geometry.SegmentSize, _options.MaxWalSize / (1.0 + _options.CheckpointCompletionTarget));
+
+    private void Loop()
+    {
+        while (!_stopping)
+        {
+            _wake.WaitOne(TimeSpan.FromMilliseconds(100));
+            if (_stopping || Failure != null)
+                continue;
+            CheckpointKind? kind = null;
+            if (_requested)
+                kind = CheckpointKind.Requested;
+            else if (_wal.InsertedUpTo - Lsn.Min(_wal.RedoPointer, _wal.InsertedUpTo) >= WalTrigger)
+                kind = CheckpointKind.Wal;
+            else if (Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastStartTicks)) >= _options.CheckpointTimeout)
+                kind = CheckpointKind.Timed;
+            if (kind == null)
+                continue;
+            _requested = false;
+            try
+            {
+                Run(kind.Value);
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "checkpoint failed; no further checkpoints will run");
+            }
+        }
+    }
+
+    /// <summary>Runs a checkpoint now on the calling thread (waiting for one in progress first).</summary>
+    public CheckpointResult? Run(CheckpointKind kind)
+    {
+        lock (_runLock)
+        {
+            if (Failure is { } failure)
+                throw new InvalidOperationException("an earlier checkpoint failed; restart (recovery) is required", failure);
+            try
+            {
+                return RunLocked(kind);
+            }
+            catch (Exception e)
+            {
+                Volatile.Write(ref _failure, e);
+                throw;
+            }
+        }
+    }
+
+    private CheckpointResult? RunLocked(CheckpointKind kind)
+    {
+        bool shutdown = kind is CheckpointKind.Shutdown or CheckpointKind.EndOfRecovery;
+        Interlocked.Exchange(ref _lastStartTicks, Stopwatch.GetTimestamp());
+        // Nothing inserted since the last checkpoint record: skip, as PostgreSQL skips idle checkpoints.
+        if (kind is CheckpointKind.Timed or CheckpointKind.Wal && _wal.InsertedUpTo == _lastCheckpointEnd)
+            return null;
+        var clock = Stopwatch.StartNew();
+        if (kind == CheckpointKind.Shutdown)
+            _control.Update(c => c with { State = DatabaseState.ShuttingDown });
+        Lsn previousRedo = _control.Current.CheckPointCopy.Redo;
+        Lsn redo = _wal.BeginRedoPoint();
+        bool spread = kind is CheckpointKind.Timed or CheckpointKind.Wal;
+        int written = _buffers.WriteDirtyForCheckpoint(spread ? (done, total) => Throttle(done, total, redo, clock) : null);
+        int synced = _buffers.SyncWrittenFiles();
+
+        var (nextXid, nextOid) = _counters();
+        var template = _control.Current.CheckPointCopy;
+        var checkPoint = template with
+        {
+            Redo = redo,
+            FullPageWrites = _wal.FullPageWrites,
+            NextXid = nextXid,
+            NextOid = nextOid,
+            Time = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            OldestActiveXid = shutdown ? 0 : (uint)nextXid,
+        };
+        var builder = BuiltinRecords.Checkpoint(new RecordBuilder(), checkPoint, shutdown);
+        Lsn end = _wal.Insert(builder, out Lsn location);
+        _wal.Flush(end);
+        if (kind == CheckpointKind.Shutdown && location != redo)
+            _logger.LogWarning("concurrent write-ahead log activity while database system is shutting down");
+        _control.Update(c => c with
+        {
+            State = kind == CheckpointKind.Shutdown ? DatabaseState.ShutDown : DatabaseState.InProduction,
+            CheckPointLocation = location,
+            CheckPointCopy = checkPoint,
+        });
+        _lastCheckpointEnd = end;
+        var (removed, recycled) = _recycler.RemoveOldSegments(redo, previousRedo, _wal.InsertedUpTo);
+        clock.Stop();
+        var result = new CheckpointResult(kind, location, redo, written, synced, removed, recycled, clock.Elapsed);
+        Last = result;
+        Interlocked.Increment(ref _completed);
+        _logger.LogInformation("checkpoint complete ({Kind}): wrote {Buffers} buffers ({Percent:F1}%); {Removed} WAL file(s) removed, {Recycled} recycled; sync files={Synced}, total={Seconds:F3} s; lsn={Lsn}, redo lsn={Redo}",
+            kind, written, 100.0 * written / _buffers.Count, removed, recycled, synced, clock.Elapsed.TotalSeconds, location, redo);
+        return result;
+    }
+
+    // CheckpointWriteDelay / IsCheckpointOnSchedule: sleep while ahead of both the time and the WAL schedule.
+    private void Throttle(int done, int total, Lsn redo, Stopwatch clock)
+    {
+        if (_stopping || _requested)
+            return;     // someone is waiting: finish at full speed
+        double progress = (double)done / total * _options.CheckpointCompletionTarget;
+        double byWal = (_wal.InsertedUpTo - Lsn.Min(redo, _wal.InsertedUpTo)) / (double)WalTrigger;
+        double byTime = clock.Elapsed / _options.CheckpointTimeout;
+        if (progress > Math.Max(byWal, byTime))
+            Thread.Sleep(Math.Min(100, (int)Math.Max(1, (progress - Math.Max(byWal, byTime)) * _options.CheckpointTimeout.TotalMilliseconds)));
+    }
+
+    /// <summary>Stops the background loop (waiting for a checkpoint in progress to finish).</summary>
+    public void Dispose()
+    {
+        _stopping = true;
+        _wake.Set();
+        _thread?.Join();
+        _wake.Dispose();
+    }
+}

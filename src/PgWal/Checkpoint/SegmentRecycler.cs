@@ -1,0 +1,59 @@
+// SegmentRecycler: RemoveOldXlogFiles + XLOGfileslop. After a checkpoint, segments wholly before
+// its redo point (minus wal_keep_size) are not needed by crash recovery any more; up to the
+// recycling target they are renamed to future segment names (saving the zero-fill of new ones),
+// the rest are removed. Keeps min_wal_size..max_wal_size worth of segments, sized by an estimate
+// of the distance between checkpoints (CheckPointDistanceEstimate).
+using PgWal.Format;
+using PgWal.Storage;
+using PgWal.Write;
+
+namespace PgWal.Checkpoint;
+
+internal sealed class SegmentRecycler(IWalStorage storage, Func<WalEngine> wal, WalGeometry geometry, TimelineId timeline, WalInstanceOptions options)
+{
+    private double _distanceEstimate;    // bytes between redo points, smoothed; checkpointer only
+
+    public (int Removed, int Recycled) RemoveOldSegments(Lsn redo, Lsn previousRedo, Lsn insertedUpTo)
+    {
+        double distance = redo > previousRedo ? redo - previousRedo : 0;
+        _distanceEstimate = _distanceEstimate < distance ? distance : 0.9 * _distanceEstimate + 0.1 * distance;
+
+        ulong keepSegments = (ulong)(options.WalKeepSize / geometry.SegmentSize);
+        ulong redoSegment = geometry.SegmentOf(redo).Value;
+        ulong cutoff = redoSegment > keepSegments ? redoSegment - keepSegments : 0;   // remove segments < cutoff
+        var recycleUpTo = RecycleTarget(redo);
+        var next = geometry.SegmentOf(insertedUpTo);
+        int removed = 0, recycled = 0;
+        var old = new List<(SegmentNumber Segment, string Name)>();
+        foreach (var name in storage.ListFiles())
+        {
+            if (SegmentFileName.TryParse(name, geometry, out var tli, out var segment) && tli == timeline && segment.Value < cutoff)
+                old.Add((segment, name));
+        }
+        old.Sort((a, b) => a.Segment.CompareTo(b.Segment));
+        var engine = wal();
+        foreach (var (_, name) in old)
+        {
+            if (next.Value <= recycleUpTo.Value && engine.RecycleSegment(name, next, recycleUpTo))
+            {
+                recycled++;
+                continue;
+            }
+            engine.RemoveSegment(name);
+            removed++;
+        }
+        return (removed, recycled);
+    }
+
+    // XLOGfileslop: the highest segment number worth recycling into.
+    private SegmentNumber RecycleTarget(Lsn redo)
+    {
+        ulong size = (ulong)geometry.SegmentSize;
+        ulong redoSegment = redo.Value / size;
+        ulong min = redoSegment + (ulong)Math.Max(2, options.MinWalSize / geometry.SegmentSize) - 1;
+        ulong max = redoSegment + (ulong)Math.Max(2, options.MaxWalSize / geometry.SegmentSize) - 1;
+        double distance = (1.0 + options.CheckpointCompletionTarget) * _distanceEstimate * 1.10;
+        ulong target = (ulong)Math.Ceiling((redo.Value + distance) / size);
+        return new SegmentNumber(Math.Clamp(target, min, max));
+    }
+}

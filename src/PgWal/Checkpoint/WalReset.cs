@@ -1,0 +1,79 @@
+// WalReset: pg_resetwal's core. Throws away all WAL and starts a new WAL at a segment past every
+// existing one (or a chosen one) with a fresh shutdown checkpoint whose redo is itself, then
+// rewrites the control file. Data pages are left as they are: changes only in the discarded WAL
+// are lost, which is why it needs -f for a directory that was not shut down cleanly.
+using PgWal.Format;
+using PgWal.Insert;
+using PgWal.Storage;
+using PgWal.Write;
+
+namespace PgWal.Checkpoint;
+
+/// <summary>Disaster recovery: reset the WAL of a data directory (pg_resetwal).</summary>
+public static class WalReset
+{
+    /// <summary>The first segment a reset would use: after every segment file present (FindEndOfXLOG).</summary>
+    public static SegmentNumber DefaultStartSegment(IDataDirectoryStorage storage, ControlFileData control)
+    {
+        var geometry = new WalGeometry((int)control.WalSegmentSize);
+        ulong next = geometry.SegmentOf(control.CheckPointCopy.Redo).Value + 1;
+        foreach (var name in storage.Wal.ListFiles())
+        {
+            if (SegmentFileName.TryParse(name, geometry, out _, out var segment) && segment.Value + 1 > next)
+                next = segment.Value + 1;
+        }
+        return new SegmentNumber(next);
+    }
+
+    /// <summary>The control file a reset would write (nothing is written).</summary>
+    public static ControlFileData Plan(ControlFileData control, SegmentNumber start, ulong? nextXid, uint? nextOid)
+    {
+        var geometry = new WalGeometry((int)control.WalSegmentSize);
+        Lsn redo = geometry.SegmentStart(start) + (ulong)PageHeader.LongSize;
+        var checkPoint = control.CheckPointCopy with
+        {
+            Redo = redo,
+            NextXid = nextXid ?? control.CheckPointCopy.NextXid,
+            NextOid = nextOid ?? control.CheckPointCopy.NextOid,
+            Time = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            OldestActiveXid = 0,
+        };
+        return control with
+        {
+            State = DatabaseState.ShutDown,
+            CheckPointLocation = redo,
+            CheckPointCopy = checkPoint,
+            MinRecoveryPoint = Lsn.Invalid,
+            BackupStartPoint = Lsn.Invalid,
+            BackupEndPoint = Lsn.Invalid,
+            BackupEndRequired = false,
+            Time = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+        };
+    }
+
+    /// <summary>Performs the reset planned by <see cref="Plan"/>.</summary>
+    public static void Apply(IDataDirectoryStorage storage, ControlFileData planned)
+    {
+        var geometry = new WalGeometry((int)planned.WalSegmentSize);
+        var timeline = planned.CheckPointCopy.ThisTimeline;
+        foreach (var name in storage.Wal.ListFiles())
+        {
+            if (SegmentFileName.TryParse(name, geometry, out _, out _))
+                storage.Wal.Delete(name);
+        }
+        var start = geometry.SegmentOf(planned.CheckPointLocation);
+        var options = new WalOptions
+        {
+            SegmentSize = geometry.SegmentSize, Timeline = timeline, SystemIdentifier = planned.SystemIdentifier,
+            WalWriterDelay = TimeSpan.Zero, PreallocateSegments = 0,
+        };
+        using (var engine = new WalEngine(storage.Wal, options, WalStartPoint.AtSegment(start, geometry)))
+        {
+            Lsn end = engine.Insert(BuiltinRecords.Checkpoint(new RecordBuilder(), planned.CheckPointCopy, shutdown: true), out Lsn location);
+            if (location != planned.CheckPointLocation)
+                throw new InvalidOperationException($"reset checkpoint went to {location}, not {planned.CheckPointLocation}");
+            engine.Flush(end);
+        }
+        ControlFileManager.Write(storage.Control, planned);
+    }
+}

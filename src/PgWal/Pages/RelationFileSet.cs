@@ -1,0 +1,61 @@
+// RelationFileSet: the open relation files and the sync requests against them (md.c + sync.c):
+// each write-back registers its file; a checkpoint fsyncs every registered file after writing its
+// dirty pages, so the checkpoint's promise ("every change before the redo point is on disk")
+// holds. A failed fsync is not retried: the caller (checkpointer) stops the instance.
+using PgWal.Storage;
+
+namespace PgWal.Pages;
+
+internal sealed class RelationFileSet(IRelationStorage storage) : IDisposable
+{
+    private readonly Dictionary<(RelFileLocator, ForkNumber), IRelationFile> _files = [];  // guarded by _files
+    private readonly HashSet<(RelFileLocator, ForkNumber)> _needSync = [];                 // guarded by _files
+
+    public IRelationFile Get(RelFileLocator rel, ForkNumber fork)
+    {
+        lock (_files)
+        {
+            if (!_files.TryGetValue((rel, fork), out var file))
+                _files[(rel, fork)] = file = storage.Open(rel, fork);
+            return file;
+        }
+    }
+
+    /// <summary>RegisterSyncRequest: the file was written and must be fsynced by the next checkpoint.</summary>
+    public void RegisterWrite(RelFileLocator rel, ForkNumber fork)
+    {
+        lock (_files)
+            _needSync.Add((rel, fork));
+    }
+
+    /// <summary>ProcessSyncRequests: fsyncs every file written since the last call.</summary>
+    public int SyncAll()
+    {
+        List<(RelFileLocator, ForkNumber)> pending;
+        lock (_files)
+        {
+            pending = [.. _needSync];
+            _needSync.Clear();
+        }
+        foreach (var (rel, fork) in pending)
+            Get(rel, fork).Sync();
+        return pending.Count;
+    }
+
+    /// <summary>fsyncs every relation file present (crash recovery's SyncDataDirectory).</summary>
+    public void SyncEveryFile()
+    {
+        foreach (var (rel, fork) in storage.List())
+            Get(rel, fork).Sync();
+    }
+
+    public void Dispose()
+    {
+        lock (_files)
+        {
+            foreach (var file in _files.Values)
+                file.Dispose();
+            _files.Clear();
+        }
+    }
+}

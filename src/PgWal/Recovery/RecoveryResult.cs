@@ -1,0 +1,49 @@
+// RecoveryResult: what opening a data directory did — whether crash recovery ran, what it
+// replayed, where the WAL ended and why — for `pgwal recover`, logs and tests.
+namespace PgWal.Recovery;
+
+/// <summary>The outcome of opening a data directory.</summary>
+public sealed record RecoveryResult
+{
+    /// <summary>False when the directory was shut down cleanly (nothing replayed).</summary>
+    public bool CrashRecovery { get; init; }
+
+    /// <summary>The checkpoint recovery started from.</summary>
+    public Lsn Checkpoint { get; init; }
+
+    /// <summary>Its redo point: where replay began.</summary>
+    public Lsn RedoStart { get; init; }
+
+    /// <summary>Start of the last valid record.</summary>
+    public Lsn LastRecord { get; init; }
+
+    /// <summary>End of the last valid record (where new WAL continues, unless a torn record was overwritten).</summary>
+    public Lsn EndOfWal { get; init; }
+
+    /// <summary>Records replayed.</summary>
+    public long Records { get; init; }
+
+    /// <summary>WAL bytes replayed (RedoStart to EndOfWal).</summary>
+    public ulong Bytes => CrashRecovery && EndOfWal > RedoStart ? EndOfWal - RedoStart : 0;
+
+    /// <summary>Time spent replaying.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Why reading stopped (PostgreSQL's message, e.g. "invalid record length at 0/3000060: wanted 24, got 0").</summary>
+    public string? EndReason { get; init; }
+
+    /// <summary>A record whose continuation was missing (then overwritten with XLOG_OVERWRITE_CONTRECORD); Invalid when none.</summary>
+    public Lsn AbortedRecord { get; init; }
+
+    /// <summary>Where its continuation should have been (the page the overwrite record starts).</summary>
+    public Lsn MissingContinuation { get; init; }
+
+    /// <summary>Full-page images restored.</summary>
+    public long ImagesRestored { get; init; }
+
+    /// <summary>The end-of-recovery checkpoint's location (Invalid without recovery).</summary>
+    public Lsn EndOfRecoveryCheckpoint { get; init; }
+
+    /// <summary>Replay speed in MB/s (MiB).</summary>
+    public double MegabytesPerSecond => Elapsed > TimeSpan.Zero ? Bytes / 1048576.0 / Elapsed.TotalSeconds : 0;
+}

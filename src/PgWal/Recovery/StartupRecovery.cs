@@ -1,0 +1,160 @@
+// StartupRecovery: StartupXLOG's reading half. Finds the checkpoint the control file names,
+// decides whether crash recovery is needed, and replays from its redo point through the resource
+// managers until the end of valid WAL. Any read failure ends replay, as in PostgreSQL's crash
+// recovery (a torn tail looks exactly like corruption); a record whose continuation is missing
+// is reported so the caller overwrites it (XLOG_OVERWRITE_CONTRECORD). The reader runs on the
+// calling thread; the buffer pool's WAL rule is off here (the replayed WAL is already durable).
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using PgWal.Format;
+using PgWal.Pages;
+using PgWal.Read;
+using PgWal.Storage;
+
+namespace PgWal.Recovery;
+
+internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, ControlFileData control,
+    ResourceManagerRegistry managers, BufferManager buffers, ILogger logger)
+{
+    /// <summary>What replay established: the WAL end to continue from and the counters to resume.</summary>
+    public sealed class State
+    {
+        public required CheckPoint CheckPoint;
+        public Lsn LastRecord;
+        public Lsn EndOfLog;
+        public Lsn AbortedRecord;
+        public Lsn MissingContinuation;
+        public ulong NextXid;
+        public uint NextOid;
+        public required RecoveryResult Result;
+    }
+
+    public State Run(Action<ControlFileData> markInCrashRecovery)
+    {
+        var source = new WalStoragePageSource(wal, geometry);
+        var options = new WalReaderOptions
+        {
+            SegmentSize = geometry.SegmentSize,
+            Timeline = control.CheckPointCopy.ThisTimeline,
+            SystemIdentifier = control.SystemIdentifier,
+        };
+        using var reader = new WalReader(source, options);
+        var checkPoint = ReadCheckpointRecord(reader, out Lsn checkpointEnd);
+        bool needRecovery = control.State != DatabaseState.ShutDown || checkPoint.Redo < control.CheckPointLocation;
+        if (!needRecovery)
+        {
+            return new State
+            {
+                CheckPoint = checkPoint, LastRecord = control.CheckPointLocation, EndOfLog = checkpointEnd,
+                NextXid = checkPoint.NextXid, NextOid = checkPoint.NextOid,
+                Result = new RecoveryResult { Checkpoint = control.CheckPointLocation, RedoStart = checkPoint.Redo, LastRecord = control.CheckPointLocation, EndOfWal = checkpointEnd },
+            };
+        }
+
+        logger.LogInformation("database system was interrupted; last known up at {Time}; starting crash recovery from checkpoint {Checkpoint}, redo at {Redo}",
+            DateTimeOffset.FromUnixTimeSeconds(control.Time).ToString("u"), control.CheckPointLocation, checkPoint.Redo);
+        markInCrashRecovery(control with { State = DatabaseState.InCrashRecovery, Time = DateTimeOffset.UtcNow.ToUnixTimeSeconds() });
+        return Replay(reader, checkPoint);
+    }
+
+    private CheckPoint ReadCheckpointRecord(WalReader reader, out Lsn end)
+    {
+        reader.BeginRead(control.CheckPointLocation);
+        var outcome = reader.ReadRecord();
+        if (!outcome.IsRecord)
+            throw new RecoveryException($"could not locate a valid checkpoint record at {control.CheckPointLocation}: {outcome.Error!.Message}");
+        var record = outcome.Record!;
+        byte info = (byte)(record.Info & RecordHeader.RmgrInfoMask);
+        if (record.RmgrId != RmgrIds.Xlog || (info != XlogInfo.CheckpointShutdown && info != XlogInfo.CheckpointOnline)
+            || record.MainDataLength != CheckPoint.Size)
+            throw new RecoveryException($"invalid checkpoint record at {control.CheckPointLocation}: rmgr {record.RmgrId}, info {record.Info:X2}, {record.MainDataLength} bytes of data");
+        end = reader.EndRecPtr;
+        return CheckPoint.Read(record.MainData);
+    }
+
+    private State Replay(WalReader reader, CheckPoint checkPoint)
+    {
+        var context = new RedoContext(buffers);
+        var xlog = new XlogRedo(checkPoint);
+        foreach (var manager in managers.All)
+            manager.Startup();
+        var clock = Stopwatch.StartNew();
+        var nextProgress = TimeSpan.FromSeconds(2);
+        long records = 0, images = 0;
+        Lsn last = Lsn.Invalid, end = checkPoint.Redo;
+        reader.BeginRead(checkPoint.Redo);
+        logger.LogInformation("redo starts at {Redo}", checkPoint.Redo);
+        WalReadError? stop;
+        while (true)
+        {
+            var outcome = reader.ReadRecord();
+            if (!outcome.IsRecord)
+            {
+                stop = outcome.Error;
+                break;
+            }
+            var record = outcome.Record!;
+            context.Begin(record);
+            xlog.Observe(record);
+            if (record.RmgrId >= 128)
+            {
+                var manager = managers[record.RmgrId]
+                    ?? throw new RecoveryException($"resource manager with ID {record.RmgrId} not registered (WAL record at {record.Lsn}); register the resource manager that wrote it before opening the data directory");
+                manager.Redo(context, record);
+            }
+            else if (record.RmgrId != RmgrIds.Xlog && !XlogRedo.IsIgnorable(record.RmgrId))
+            {
+                throw new RecoveryException($"cannot replay WAL record at {record.Lsn}: resource manager {RmgrIds.BuiltinNames[record.RmgrId]} is PostgreSQL's own and PgWal does not replay it");
+            }
+            if (record.HasAnyImage)
+                images += CountImages(record);
+            context.RestoreRemainingImages(record);
+            last = record.Lsn;
+            end = record.NextLsn;
+            records++;
+            if (clock.Elapsed >= nextProgress)
+            {
+                nextProgress = clock.Elapsed + TimeSpan.FromSeconds(2);
+                logger.LogInformation("redo in progress, elapsed time: {Seconds:F1} s, current LSN: {Lsn}, {Records} records, {Rate:F0} MB/s",
+                    clock.Elapsed.TotalSeconds, end, records, (end - checkPoint.Redo) / 1048576.0 / clock.Elapsed.TotalSeconds);
+            }
+        }
+        foreach (var manager in managers.All)
+            manager.Cleanup();
+        clock.Stop();
+        if (end <= control.CheckPointLocation)
+            throw new RecoveryException($"WAL ends before the checkpoint record at {control.CheckPointLocation}: {stop?.Message}");
+
+        var state = new State
+        {
+            CheckPoint = checkPoint, LastRecord = last, EndOfLog = end, NextXid = xlog.NextXid, NextOid = xlog.NextOid,
+            AbortedRecord = reader.AbortedRecordLsn, MissingContinuation = reader.MissingContinuationLsn,
+            Result = null!,
+        };
+        if (state.AbortedRecord.IsValid)
+            state.EndOfLog = state.MissingContinuation;
+        state.Result = new RecoveryResult
+        {
+            CrashRecovery = true, Checkpoint = control.CheckPointLocation, RedoStart = checkPoint.Redo, LastRecord = last, EndOfWal = end,
+            Records = records, Elapsed = clock.Elapsed, EndReason = stop?.Message, ImagesRestored = images,
+            AbortedRecord = state.AbortedRecord, MissingContinuation = state.MissingContinuation,
+        };
+        logger.LogInformation("redo done at {End} ({Reason}); {Records} records, {Megabytes:F1} MB in {Seconds:F2} s ({Rate:F0} MB/s)",
+            last, stop?.Message, records, state.Result.Bytes / 1048576.0, clock.Elapsed.TotalSeconds, state.Result.MegabytesPerSecond);
+        return state;
+    }
+
+    private static int CountImages(DecodedRecord record)
+    {
+        int n = 0;
+        for (int id = 0; id <= record.MaxBlockId; id++)
+        {
+            if (record.HasBlock(id) && record.Block(id).ApplyImage)
+                n++;
+        }
+        return n;
+    }
+}
+
+/// <summary>Recovery cannot continue: the WAL or the control file does not allow it.</summary>
+public sealed class RecoveryException(string message) : Exception(message);

@@ -1,0 +1,97 @@
+// FileSystemDataDirectory: a data directory on the real file system, laid out like PostgreSQL's:
+// global/pg_control, pg_wal/ (+ archive_status/), base/<db>/<rel>[_fork]. New files and
+// directories are made durable by syncing their parent directory.
+using Microsoft.Win32.SafeHandles;
+
+namespace PgWal.Storage;
+
+/// <summary>A data directory on disk.</summary>
+public sealed class FileSystemDataDirectory : IDataDirectoryStorage
+{
+    /// <summary>Uses <paramref name="directory"/>; <paramref name="zeroFillWal"/> is wal_init_zero.</summary>
+    public FileSystemDataDirectory(string directory, bool zeroFillWal = true)
+    {
+        Location = directory;
+        WalDirectory = Path.Combine(directory, "pg_wal");
+        ZeroFillWal = zeroFillWal;
+        Relations = new FileSystemRelationStorage(directory);
+        Control = new FileSystemControlFile(Path.Combine(directory, "global", "pg_control"));
+    }
+
+    /// <inheritdoc/>
+    public string Location { get; }
+
+    /// <summary>The pg_wal path.</summary>
+    public string WalDirectory { get; }
+
+    /// <summary>Whether new segments are zero-filled.</summary>
+    public bool ZeroFillWal { get; }
+
+    /// <inheritdoc/>
+    public IWalStorage Wal => _wal ??= new FileSystemWalStorage(WalDirectory, ZeroFillWal);
+    private IWalStorage? _wal;
+
+    /// <inheritdoc/>
+    public IRelationStorage Relations { get; }
+
+    /// <inheritdoc/>
+    public IControlFileStorage Control { get; }
+
+    /// <inheritdoc/>
+    public void CreateLayout()
+    {
+        foreach (var sub in new[] { "", "global", "base", "pg_wal", Path.Combine("pg_wal", "archive_status") })
+            CreateDirectoryDurably(Path.Combine(Location, sub));
+    }
+
+    internal static void CreateDirectoryDurably(string path)
+    {
+        if (Directory.Exists(path))
+            return;
+        string full = Path.GetFullPath(path);
+        string? parent = Path.GetDirectoryName(full.TrimEnd(Path.DirectorySeparatorChar));
+        if (parent != null)
+            CreateDirectoryDurably(parent);
+        Directory.CreateDirectory(full);
+        if (parent != null)
+            FileSystemWalStorage.SyncDirectory(parent);
+    }
+
+    private sealed class FileSystemControlFile(string path) : IControlFileStorage
+    {
+        public int Read(Span<byte> destination)
+        {
+            if (!File.Exists(path))
+                return -1;
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return ReadFully(handle, destination, 0);
+        }
+
+        public void WriteDurably(ReadOnlySpan<byte> content)
+        {
+            bool existed = File.Exists(path);
+            if (!existed)
+                CreateDirectoryDurably(Path.GetDirectoryName(path)!);
+            using (var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read))
+            {
+                RandomAccess.Write(handle, content, 0);
+                FileSystemWalStorage.SyncHandle(handle, dataOnly: false, path);
+            }
+            if (!existed)
+                FileSystemWalStorage.SyncDirectory(Path.GetDirectoryName(path)!);
+        }
+    }
+
+    internal static int ReadFully(SafeFileHandle handle, Span<byte> destination, long offset)
+    {
+        int total = 0;
+        while (total < destination.Length)
+        {
+            int n = RandomAccess.Read(handle, destination[total..], offset + total);
+            if (n == 0)
+                break;
+            total += n;
+        }
+        return total;
+    }
+}

@@ -1,0 +1,38 @@
+// IDataDirectoryStorage: everything a WalInstance keeps on disk, as one seam — the pg_wal
+// directory, the relation files and global/pg_control. The real implementation is
+// FileSystemDataDirectory; the crash tests substitute a simulated disk that drops unsynced writes
+// and tears sectors, behind the same three interfaces.
+namespace PgWal.Storage;
+
+/// <summary>The storage of a data directory.</summary>
+public interface IDataDirectoryStorage
+{
+    /// <summary>The data directory path, for messages.</summary>
+    string Location { get; }
+
+    /// <summary>pg_wal.</summary>
+    IWalStorage Wal { get; }
+
+    /// <summary>base/, global/ and pg_tblspc/ relation files.</summary>
+    IRelationStorage Relations { get; }
+
+    /// <summary>global/pg_control.</summary>
+    IControlFileStorage Control { get; }
+
+    /// <summary>Creates the directory layout (global/, base/, pg_wal/, pg_wal/archive_status/) durably.</summary>
+    void CreateLayout();
+}
+
+/// <summary>The control file: read whole, written in place with write + fsync.</summary>
+public interface IControlFileStorage
+{
+    /// <summary>Reads up to <c>destination.Length</c> bytes; -1 when the file does not exist.</summary>
+    int Read(Span<byte> destination);
+
+    /// <summary>
+    /// Overwrites the file from offset 0 and fsyncs it (creating it durably when missing). A crash
+    /// may tear the write at 512-byte sectors; the control file's meaningful bytes fit in one sector,
+    /// which is what makes this safe (PostgreSQL's PG_CONTROL_MAX_SAFE_SIZE).
+    /// </summary>
+    void WriteDurably(ReadOnlySpan<byte> content);
+}

@@ -1,0 +1,117 @@
+// WalInstance.Lifecycle: creating a data directory (BootStrapXLOG), where the engine restarts
+// after recovery, and closing (shutdown checkpoint) or abandoning (a simulated crash) an instance.
+using Microsoft.Extensions.Logging;
+using PgWal.Checkpoint;
+using PgWal.Format;
+using PgWal.Insert;
+using PgWal.Recovery;
+using PgWal.Storage;
+using PgWal.Write;
+
+namespace PgWal;
+
+public sealed partial class WalInstance
+{
+    /// <summary>
+    /// Creates a data directory (initdb's BootStrapXLOG): the layout, the first segment with a
+    /// shutdown checkpoint at its start, and the control file. Fails when one already exists.
+    /// </summary>
+    public static ControlFileData Initialize(IDataDirectoryStorage storage, WalInitOptions? options = null)
+    {
+        options ??= new WalInitOptions();
+        var geometry = new WalGeometry(options.SegmentSize);
+        if (storage.Control.Read(new byte[1]) >= 0)
+            throw new IOException($"directory \"{storage.Location}\" already holds a data directory (global/pg_control exists)");
+        storage.CreateLayout();
+        ulong sysid = options.SystemIdentifier != 0 ? options.SystemIdentifier : NewSystemIdentifier();
+        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var first = new SegmentNumber(1);
+        Lsn redo = geometry.SegmentStart(first) + (ulong)PageHeader.LongSize;
+        var checkPoint = new CheckPoint
+        {
+            Redo = redo, ThisTimeline = TimelineId.First, PrevTimeline = TimelineId.First, FullPageWrites = true, WalLevel = 1,
+            NextXid = 3, NextOid = 10000, NextMulti = 1, NextMultiOffset = 0, OldestXid = 3, OldestXidDb = 1,
+            OldestMulti = 1, OldestMultiDb = 1, Time = now,
+        };
+        var walOptions = new WalOptions { SegmentSize = geometry.SegmentSize, SystemIdentifier = sysid, WalWriterDelay = TimeSpan.Zero, PreallocateSegments = 0 };
+        Lsn location;
+        using (var engine = new WalEngine(storage.Wal, walOptions, WalStartPoint.AtSegment(first, geometry)))
+        {
+            Lsn end = engine.Insert(BuiltinRecords.Checkpoint(new RecordBuilder(), checkPoint, shutdown: true), out location);
+            engine.Flush(end);
+        }
+        var control = new ControlFileData
+        {
+            SystemIdentifier = sysid, State = DatabaseState.ShutDown, Time = now, CheckPointLocation = location,
+            CheckPointCopy = checkPoint, WalSegmentSize = (uint)geometry.SegmentSize, DataChecksumVersion = options.DataChecksums ? 1u : 0u,
+            MockAuthenticationNonce = new MockAuthNonce(System.Security.Cryptography.RandomNumberGenerator.GetBytes(MockAuthNonce.Length)),
+        };
+        ControlFileManager.Write(storage.Control, control);
+        return control;
+    }
+
+    /// <summary>Creates a data directory at <paramref name="directory"/>.</summary>
+    public static ControlFileData Initialize(string directory, WalInitOptions? options = null)
+        => Initialize(new FileSystemDataDirectory(directory), options);
+
+    // initdb's system identifier: seconds in the high half, microseconds and the pid below.
+    private static ulong NewSystemIdentifier()
+    {
+        var now = DateTimeOffset.UtcNow;
+        ulong seconds = (ulong)now.ToUnixTimeSeconds();
+        ulong micros = (ulong)(now.Ticks / 10 % 1_000_000);
+        return (seconds << 32) | (micros << 12) | ((ulong)Environment.ProcessId & 0xFFF);
+    }
+
+    // After replay: clean the tail, then continue right after the last valid record (or at the
+    // page whose continuation was missing, where the overwrite record goes).
+    private WalStartPoint StartPoint(StartupRecovery.State state, WalGeometry geometry, TimelineId timeline)
+    {
+        if (state.Result.CrashRecovery)
+        {
+            var (zeroed, removed) = WalTailCleaner.Clean(_storage.Wal, geometry, timeline, state.EndOfLog);
+            if (zeroed > 0 || removed > 0)
+                _logger.LogInformation("cleared {Bytes} bytes of stale WAL after {End} and removed {Segments} later segment(s)", zeroed, state.EndOfLog, removed);
+        }
+        var prefix = WalTailCleaner.ReadPagePrefix(_storage.Wal, geometry, timeline, state.EndOfLog);
+        return WalStartPoint.After(state.LastRecord, state.EndOfLog, prefix);
+    }
+
+    private void SyncWal(WalGeometry geometry, TimelineId timeline)
+    {
+        foreach (var name in _storage.Wal.ListFiles())
+        {
+            if (SegmentFileName.TryParse(name, geometry, out var tli, out _) && tli == timeline)
+            {
+                using var file = _storage.Wal.Open(name);
+                file.Sync();
+            }
+        }
+    }
+
+    /// <summary>Writes a shutdown checkpoint (unless the instance failed) and closes everything.</summary>
+    public void Dispose() => Close(shutdownCheckpoint: true);
+
+    /// <summary>
+    /// Stops without a shutdown checkpoint and without flushing, as a crash would (for tests and
+    /// tools that simulate one). The next open runs crash recovery.
+    /// </summary>
+    public void Abandon() => Close(shutdownCheckpoint: false);
+
+    private void Close(bool shutdownCheckpoint)
+    {
+        if (Interlocked.Exchange(ref _state, 1) != 0)
+            return;
+        try
+        {
+            _checkpointer.Dispose();
+            if (shutdownCheckpoint && Wal.Fault == null && _checkpointer.Failure == null)
+                _checkpointer.Run(CheckpointKind.Shutdown);
+        }
+        finally
+        {
+            Wal.Close(flush: shutdownCheckpoint);
+            Buffers.Dispose();
+        }
+    }
+}

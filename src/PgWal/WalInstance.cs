@@ -1,0 +1,143 @@
+// WalInstance: an open data directory — the public entry point of the storage-engine kit. Opening
+// runs StartupXLOG: read the control file, replay from the last checkpoint's redo point when the
+// directory was not shut down cleanly, clean the WAL tail, start the engine right after the last
+// valid record (overwriting a torn record's missing continuation), write the end-of-recovery
+// checkpoint. Then clients change pages through Buffers and log them through Insert; the
+// checkpointer keeps recovery short; Dispose writes a shutdown checkpoint.
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using PgWal.Checkpoint;
+using PgWal.Diagnostics;
+using PgWal.Format;
+using PgWal.Insert;
+using PgWal.Pages;
+using PgWal.Recovery;
+using PgWal.Storage;
+using PgWal.Write;
+
+namespace PgWal;
+
+/// <summary>An open data directory: WAL engine, buffer pool, checkpointer, recovery. Thread-safe.</summary>
+public sealed partial class WalInstance : IDisposable
+{
+    private readonly IDataDirectoryStorage _storage;
+    private readonly WalInstanceOptions _options;
+    private readonly ILogger _logger;
+    private readonly ControlFileManager _control;
+    private readonly Checkpointer _checkpointer;
+    private ulong _nextXid;          // next full transaction id; Interlocked
+    private uint _nextOid;
+    private int _state;              // 0 open, 1 closed
+
+    private WalInstance(IDataDirectoryStorage storage, WalInstanceOptions options)
+    {
+        options.Validate();
+        _storage = storage;
+        _options = options;
+        _logger = options.Wal.LoggerFactory?.CreateLogger("PgWal.Instance") ?? NullLogger.Instance;
+        var stored = ControlFileManager.Read(storage.Control, storage.Location);
+        _control = new ControlFileManager(storage.Control, stored);
+        var geometry = new WalGeometry((int)stored.WalSegmentSize);
+        var timeline = stored.CheckPointCopy.ThisTimeline;
+        Buffers = new BufferManager(storage.Relations, options.SharedBuffers, stored.DataChecksumVersion != 0);
+        try
+        {
+            var startup = new StartupRecovery(storage.Wal, geometry, stored, options.ResourceManagers, Buffers, _logger);
+            var state = startup.Run(c =>
+            {
+                _control.Update(_ => c);
+                // SyncDataDirectory: what is replayed must be durable before pages derived from it are written.
+                SyncWal(geometry, timeline);
+                Buffers.SyncEveryFile();
+            });
+            _nextXid = state.NextXid;
+            _nextOid = state.NextOid;
+            var start = StartPoint(state, geometry, timeline);
+            var walOptions = options.Wal with { SegmentSize = geometry.SegmentSize, Timeline = timeline, SystemIdentifier = stored.SystemIdentifier };
+            Wal = new WalEngine(storage.Wal, walOptions, start);
+            Wal.InitializeRedoPointer(state.CheckPoint.Redo);
+            Wal.FullPageWrites = options.FullPageWrites;
+            Buffers.WalFlush = lsn => Wal.Flush(lsn);
+            var recycler = new SegmentRecycler(storage.Wal, () => Wal, geometry, timeline, options);
+            _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog);
+            Recovery = state.Result;
+            if (state.Result.CrashRecovery)
+            {
+                if (state.AbortedRecord.IsValid)
+                {
+                    _logger.LogInformation("overwriting a missing contrecord at {Missing} (aborted record at {Aborted})", state.MissingContinuation, state.AbortedRecord);
+                    Wal.InsertOverwriteContrecord(state.AbortedRecord, PgTimestamp.FromDateTimeOffset(DateTimeOffset.UtcNow));
+                }
+                var checkpoint = _checkpointer.Run(CheckpointKind.EndOfRecovery)!;
+                Recovery = state.Result with { EndOfRecoveryCheckpoint = checkpoint.Location };
+            }
+            else
+            {
+                _control.Update(c => c with { State = DatabaseState.InProduction });
+            }
+        }
+        catch
+        {
+            Wal?.Dispose();
+            Buffers.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the data directory at <paramref name="directory"/>, recovering it when needed.</summary>
+    public static WalInstance Open(string directory, WalInstanceOptions? options = null)
+        => Open(new FileSystemDataDirectory(directory), options);
+
+    /// <summary>Opens a data directory, recovering it when it was not shut down cleanly.</summary>
+    /// <exception cref="RecoveryException">The WAL does not allow recovery (unregistered resource manager, missing checkpoint).</exception>
+    /// <exception cref="InvalidDataException">The control file is damaged.</exception>
+    public static WalInstance Open(IDataDirectoryStorage storage, WalInstanceOptions? options = null)
+        => new(storage, options ?? new WalInstanceOptions());
+
+    /// <summary>The WAL engine: insert records, flush them.</summary>
+    public WalEngine Wal { get; } = null!;
+
+    /// <summary>The buffer pool of data pages.</summary>
+    public BufferManager Buffers { get; }
+
+    /// <summary>What opening did (crash recovery statistics).</summary>
+    public RecoveryResult Recovery { get; private set; } = null!;
+
+    /// <summary>The control file as last written.</summary>
+    public ControlFileData ControlFile => _control.Current;
+
+    /// <summary>The data directory.</summary>
+    public string Location => _storage.Location;
+
+    /// <summary>The resource managers this instance replays.</summary>
+    public ResourceManagerRegistry ResourceManagers => _options.ResourceManagers;
+
+    /// <summary>Checkpoints completed since open (including the end-of-recovery one).</summary>
+    public long CheckpointsCompleted => _checkpointer.Completed;
+
+    /// <summary>The last completed checkpoint.</summary>
+    public CheckpointResult? LastCheckpoint => _checkpointer.Last;
+
+    /// <summary>Inserts a record (see <see cref="WalEngine.Insert(RecordBuilder)"/>); images of registered pages follow full_page_writes.</summary>
+    public Lsn Insert(RecordBuilder builder) => Wal.Insert(builder);
+
+    /// <summary>Assigns a new transaction id (for xl_xid and commit records).</summary>
+    public uint AssignTransactionId()
+    {
+        while (true)
+        {
+            ulong next = Interlocked.Increment(ref _nextXid) - 1;
+            if ((uint)next >= 3)
+                return (uint)next;    // skip the special ids 0-2 after a wraparound of the low half
+        }
+    }
+
+    private (ulong, uint) Counters() => (Interlocked.Read(ref _nextXid), Volatile.Read(ref _nextOid));
+
+    /// <summary>Runs an immediate checkpoint on the calling thread (CHECKPOINT).</summary>
+    public CheckpointResult Checkpoint()
+        => _checkpointer.Run(CheckpointKind.Requested) ?? throw new InvalidOperationException("checkpoint skipped");
+
+    /// <summary>Asks the background checkpointer for a checkpoint without waiting.</summary>
+    public void RequestCheckpoint() => _checkpointer.Request();
+}

@@ -1,0 +1,67 @@
+// WalInstanceOptions: settings of a WalInstance beyond the engine's, named after PostgreSQL's
+// (shared_buffers, checkpoint_timeout, checkpoint_completion_target, max_wal_size, min_wal_size,
+// wal_keep_size, full_page_writes). Segment size, timeline and system identifier come from the
+// data directory's control file, not from here.
+using PgWal.Recovery;
+using PgWal.Write;
+
+namespace PgWal;
+
+/// <summary>Settings for opening a data directory.</summary>
+public sealed record WalInstanceOptions
+{
+    /// <summary>Engine settings (segment size, timeline and system identifier are taken from the control file).</summary>
+    public WalOptions Wal { get; init; } = new();
+
+    /// <summary>Buffers (8 kB pages) in the buffer pool (<c>shared_buffers</c>). Default 16384 (128 MB).</summary>
+    public int SharedBuffers { get; init; } = 16384;
+
+    /// <summary><c>checkpoint_timeout</c>. Default 5 minutes.</summary>
+    public TimeSpan CheckpointTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary><c>checkpoint_completion_target</c>: fraction of the interval to spread writes over. Default 0.9.</summary>
+    public double CheckpointCompletionTarget { get; init; } = 0.9;
+
+    /// <summary><c>max_wal_size</c> in bytes: WAL that triggers a checkpoint and caps recycling. Default 1 GB.</summary>
+    public long MaxWalSize { get; init; } = 1L << 30;
+
+    /// <summary><c>min_wal_size</c> in bytes: WAL kept for recycling at least. Default 80 MB.</summary>
+    public long MinWalSize { get; init; } = 80L << 20;
+
+    /// <summary><c>wal_keep_size</c> in bytes: extra WAL kept behind the redo point. Default 0.</summary>
+    public long WalKeepSize { get; init; }
+
+    /// <summary><c>full_page_writes</c>. Default on.</summary>
+    public bool FullPageWrites { get; init; } = true;
+
+    /// <summary>Run the background checkpointer (timed and size-triggered checkpoints). Default on.</summary>
+    public bool BackgroundCheckpointer { get; init; } = true;
+
+    /// <summary>The application resource managers whose records the WAL may contain.</summary>
+    public ResourceManagerRegistry ResourceManagers { get; init; } = new();
+
+    internal void Validate()
+    {
+        if (SharedBuffers < 16)
+            throw new ArgumentOutOfRangeException(nameof(SharedBuffers), SharedBuffers, "shared_buffers must be at least 16 buffers");
+        if (CheckpointTimeout < TimeSpan.FromMilliseconds(10))
+            throw new ArgumentOutOfRangeException(nameof(CheckpointTimeout), CheckpointTimeout, "checkpoint_timeout is too small");
+        if (CheckpointCompletionTarget is < 0 or > 1)
+            throw new ArgumentOutOfRangeException(nameof(CheckpointCompletionTarget), CheckpointCompletionTarget, "checkpoint_completion_target must be between 0 and 1");
+        if (MaxWalSize <= 0 || MinWalSize <= 0 || WalKeepSize < 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxWalSize), "max_wal_size and min_wal_size must be positive, wal_keep_size non-negative");
+    }
+}
+
+/// <summary>Settings for creating a data directory (<c>pgwal init</c>, initdb).</summary>
+public sealed record WalInitOptions
+{
+    /// <summary>WAL segment size. Default 16 MB.</summary>
+    public int SegmentSize { get; init; } = Format.WalGeometry.DefaultSegmentSize;
+
+    /// <summary>Data page checksums (initdb --data-checksums).</summary>
+    public bool DataChecksums { get; init; }
+
+    /// <summary>System identifier; 0 = generate one from the clock and process id, as initdb does.</summary>
+    public ulong SystemIdentifier { get; init; }
+}
