@@ -2,7 +2,8 @@
 // pg_controldata.c) in the C locale: the CRC and WAL-segment-size warnings, then one "label: value"
 // line per field, labels padded to column 39. Times are strftime("%c") of localtime(): C locale
 // "%a %b %e %H:%M:%S %Y", or "???" when localtime() fails (tm_year outside int). The zone offset
-// comes from TimeZoneInfo.Local (outside DateTimeOffset's years 1..9999 its base offset is used).
+// comes from TimeZoneInfo.Local, which rounds local mean time (zone offsets before standard time,
+// e.g. -4:56:02 in New York before 1883) to whole minutes, so only such old times can differ from libc.
 // pg_controldata's stderr (the byte-ordering warning) is not part of this text.
 using System.Globalization;
 using System.Text;
@@ -126,10 +127,17 @@ public static class ControlDataText
         return Inv($"{s_weekdays[weekday]} {s_months[month - 1]} {day,2} {secondOfDay / 3600:D2}:{secondOfDay / 60 % 60:D2}:{secondOfDay % 60:D2} {printedYear}");
     }
 
+    // The zone's UTC offset at an instant. TimeZoneInfo covers years 1..9999 only: later instants are
+    // moved back by whole 400-year Gregorian cycles (same calendar, so the zone's yearly rule gives the
+    // same offset, as glibc's POSIX-TZ tail does); earlier ones take the year-1 offset (local mean time).
     private static long OffsetSeconds(TimeZoneInfo zone, long unixSeconds)
     {
-        if (unixSeconds is < -62_135_596_800 or > 253_402_300_799)
-            return (long)zone.BaseUtcOffset.TotalSeconds;
+        const long MinSeconds = -62_135_596_800, MaxSeconds = 253_402_300_799;
+        const long Cycle = 146_097L * 86_400; // 400 years
+        if (unixSeconds > MaxSeconds)
+            unixSeconds -= ((unixSeconds - MaxSeconds) / Cycle + 1) * Cycle;
+        else if (unixSeconds < MinSeconds)
+            unixSeconds = MinSeconds;
         return (long)zone.GetUtcOffset(DateTimeOffset.FromUnixTimeSeconds(unixSeconds)).TotalSeconds;
     }
 
