@@ -11,7 +11,7 @@ namespace PgWal.Tests.Crash;
 
 public sealed partial class CrashWalInteropTests
 {
-    // With tearFirstHalf a multi-page WAL write keeps its first pages only, so a record crossing
+    // With tearFirstHalf a multi-page WAL write keeps its first page only, so a record crossing
     // pages loses its continuation: recovery must overwrite it (XLOG_OVERWRITE_CONTRECORD), and
     // the chain stops at the first such recovery so the overwrite is still in the WAL we check.
     [Theory]
@@ -20,7 +20,7 @@ public sealed partial class CrashWalInteropTests
     public void PgWaldump_WalksWalWrittenAcrossCrashes(int seed, bool tearFirstHalf)
     {
         var harness = new PageTestHarness(seed) { CheckpointEvery = 400 };
-        harness.Disk.TearFirstHalf = tearFirstHalf;
+        harness.Disk.TearKeepSectors = tearFirstHalf ? 16 : null;   // multi-page writes keep their first page
         var random = new Random(seed);
         bool overwritten = false;
         for (int c = 0; c < 200 && !(tearFirstHalf && overwritten); c++)

@@ -41,6 +41,9 @@ internal sealed class PageTestHarness
     public RecoveryResult? LastRecovery { get; private set; }
     public bool CrashedInCheckpoint { get; private set; }
 
+    /// <summary>Records an op acknowledged outside RunUntilCrash.</summary>
+    public void Acknowledge(int worker, ulong op) => _acked[worker] = Math.Max(_acked[worker], op);
+
     /// <summary>Opens (recovering) and checks every worker; throws with the difference when the model disagrees.</summary>
     public WalInstance OpenAndVerify()
     {

@@ -43,8 +43,8 @@ internal sealed class SimulatedDisk : IDataDirectoryStorage
     /// <summary>Operations performed per kind (since creation).</summary>
     public Dictionary<DiskOp, long> Counts { get; } = Enum.GetValues<DiskOp>().ToDictionary(k => k, _ => 0L);
 
-    /// <summary>Tear the last write keeping exactly its first half (instead of a random subset of sectors).</summary>
-    public bool TearFirstHalf { get; set; }
+    /// <summary>Tear the last write keeping exactly its first N sectors (instead of a random subset).</summary>
+    public int? TearKeepSectors { get; set; }
 
     /// <summary>Lose power during the <paramref name="n"/>th next operation (of <paramref name="kind"/>, or of any kind).</summary>
     public void ArmCrash(long n, DiskOp? kind = null)
@@ -67,7 +67,7 @@ internal sealed class SimulatedDisk : IDataDirectoryStorage
                 int sectors = (data.Length + Sector - 1) / Sector;
                 for (int s = 0; s < sectors; s++)
                 {
-                    bool lands = TearFirstHalf ? s < sectors / 2 : _random.Next(2) == 0;
+                    bool lands = TearKeepSectors is { } keep ? s < keep : _random.Next(2) == 0;
                     if (lands)
                         file.Persist(offset + s * Sector, data.AsSpan(s * Sector, Math.Min(Sector, data.Length - s * Sector)));
                 }
