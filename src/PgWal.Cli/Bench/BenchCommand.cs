@@ -93,7 +93,7 @@ internal static class BenchCommand
             return Fail(problem);
         try
         {
-            using var engine = Open(settings, out string how);
+            using var owner = Open(settings, out var engine, out string how);
             Console.WriteLine($"pgwal bench: {how}");
             Console.WriteLine($"  {settings.Workers} worker(s), {settings.RecordSize}-byte records, flush {settings.Flush.ToString().ToLowerInvariant()}, "
                               + $"sync {SyncName(settings.SyncMethod)}{(settings.DirectIo ? " + O_DIRECT" : "")}, "
@@ -131,7 +131,8 @@ internal static class BenchCommand
         };
     }
 
-    private static WalEngine Open(BenchSettings s, out string how)
+    // The engine, and what to dispose at the end: the WalInstance (shutdown checkpoint) or the bare engine (--discard).
+    private static IDisposable Open(BenchSettings s, out WalEngine engine, out string how)
     {
         string walDir = Path.Combine(s.DataDirectory, "pg_wal");
         var geometry = new WalGeometry(s.SegmentSizeMb * 1024 * 1024);
@@ -148,20 +149,23 @@ internal static class BenchCommand
         {
             options = options with { SegmentSize = geometry.SegmentSize, SystemIdentifier = NewSystemIdentifier() };
             how = "WAL is DISCARDED (--discard): measuring the insert path only, nothing is durable";
-            return new WalEngine(new DiscardingStorage(), options, WalStartPoint.AtSegment(new SegmentNumber(1), geometry));
+            return engine = new WalEngine(new DiscardingStorage(), options, WalStartPoint.AtSegment(new SegmentNumber(1), geometry));
         }
-        if (Directory.Exists(walDir) && WalEndLocator.Find(walDir) is { } end)
+        var storage = new FileSystemDataDirectory(s.DataDirectory, s.InitZero);
+        how = "";
+        if (!File.Exists(Path.Combine(s.DataDirectory, "global", "pg_control")))
         {
-            options = options with { SegmentSize = end.SegmentSize, SystemIdentifier = end.SystemIdentifier, Timeline = end.Timeline };
-            how = $"continuing the WAL in {walDir} after {end.LastRecord} (end {end.End}, system identifier {end.SystemIdentifier})";
-            return new WalEngine(new FileSystemWalStorage(walDir, s.InitZero), options, WalStartPoint.After(end.LastRecord, end.End, end.PagePrefix));
+            if (Directory.Exists(walDir) && Directory.EnumerateFiles(walDir).Any(f => SegmentFileName.IsSegmentFileName(Path.GetFileName(f))))
+                throw new InvalidOperationException($"\"{walDir}\" holds segment files but \"{s.DataDirectory}\" has no global/pg_control; refusing to overwrite them (use a new directory)");
+            var control = WalInstance.Initialize(storage, new WalInitOptions { SegmentSize = geometry.SegmentSize });
+            how = $"initialised {s.DataDirectory} (system identifier {control.SystemIdentifier}, {geometry} segments); ";
         }
-        if (Directory.Exists(walDir) && Directory.EnumerateFiles(walDir).Any(f => SegmentFileName.IsSegmentFileName(Path.GetFileName(f))))
-            throw new InvalidOperationException($"\"{walDir}\" holds segment files but no valid WAL; refusing to overwrite them");
-        options = options with { SegmentSize = geometry.SegmentSize, SystemIdentifier = NewSystemIdentifier() };
-        Directory.CreateDirectory(s.DataDirectory);
-        how = $"initialised {walDir} (system identifier {options.SystemIdentifier}, {geometry} segments)";
-        return new WalEngine(new FileSystemWalStorage(walDir, s.InitZero), options, WalStartPoint.AtSegment(new SegmentNumber(1), geometry));
+        var instance = WalInstance.Open(storage, new WalInstanceOptions { Wal = options, SharedBuffers = 16 });
+        engine = instance.Wal;
+        how += instance.Recovery.CrashRecovery
+            ? $"recovered {s.DataDirectory} ({instance.Recovery.Records:N0} records replayed), writing after {instance.Recovery.EndOfWal}"
+            : $"writing into {s.DataDirectory} after checkpoint {instance.Recovery.Checkpoint}";
+        return instance;
     }
 
     // Like initdb: seconds and microseconds of now, and the process id.
