@@ -208,9 +208,12 @@ pgwal_run() {   # run number
     [[ -z $PGWAL_SKIP ]] || return 0
     RUNDIR=$(mktemp -d "$BENCH_DIR/pgwal-recovery-XXXXXX")
     mkdir "$RUNDIR/data"
-    log "run $run/$RUNS: PgWal: ${PGWAL_CMD[*]} pagetest -D $RUNDIR/data --wal-mb $WAL_MB --crash"
+    # No checkpoint may run while the WAL is generated (max_wal_size far above WAL_MB), so that
+    # recovery replays all of it, as PostgreSQL's does after its CHECKPOINT.
+    local pagetest=(pagetest -D "$RUNDIR/data" --wal-mb "$WAL_MB" --crash --flush none --max-wal-size $((WAL_MB * 4)) --checkpoint-timeout 3600)
+    log "run $run/$RUNS: PgWal: ${PGWAL_CMD[*]} ${pagetest[*]}"
     local rc=0
-    "${PGWAL_CMD[@]}" pagetest -D "$RUNDIR/data" --wal-mb "$WAL_MB" --crash >/dev/null || rc=$?
+    "${PGWAL_CMD[@]}" "${pagetest[@]}" >/dev/null 2>&1 || rc=$?
     if (( rc != 0 )); then
         skip_pgwal "\`${PGWAL_CMD[*]} pagetest -D DIR --wal-mb $WAL_MB --crash\` failed with exit $rc"
     else
