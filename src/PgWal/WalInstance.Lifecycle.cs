@@ -112,6 +112,7 @@ public sealed partial class WalInstance
         {
             Wal.Close(flush: shutdownCheckpoint);
             Buffers.Dispose();
+            _metrics.Dispose();
         }
     }
 }

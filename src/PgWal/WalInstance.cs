@@ -25,6 +25,7 @@ public sealed partial class WalInstance : IDisposable
     private readonly ILogger _logger;
     private readonly ControlFileManager _control;
     private readonly Checkpointer _checkpointer;
+    private readonly InstanceMetrics _metrics;
     private ulong _nextXid;          // next full transaction id; Interlocked
     private uint _nextOid;
     private int _state;              // 0 open, 1 closed
@@ -40,9 +41,11 @@ public sealed partial class WalInstance : IDisposable
         var geometry = new WalGeometry((int)stored.WalSegmentSize);
         var timeline = stored.CheckPointCopy.ThisTimeline;
         Buffers = new BufferManager(storage.Relations, options.SharedBuffers, stored.DataChecksumVersion != 0);
+        _metrics = new InstanceMetrics(storage.Location, options.Wal.MeterFactory);
+        _metrics.ObserveBuffers(() => Buffers.Counters);
         try
         {
-            var startup = new StartupRecovery(storage.Wal, geometry, stored, options.ResourceManagers, Buffers, _logger);
+            var startup = new StartupRecovery(storage.Wal, geometry, stored, options.ResourceManagers, Buffers, _logger, _metrics);
             var state = startup.Run(c =>
             {
                 _control.Update(_ => c);
@@ -59,7 +62,7 @@ public sealed partial class WalInstance : IDisposable
             Wal.FullPageWrites = options.FullPageWrites;
             Buffers.WalFlush = lsn => Wal.Flush(lsn);
             var recycler = new SegmentRecycler(storage.Wal, () => Wal, geometry, timeline, options);
-            _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog);
+            _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog, _metrics);
             Recovery = state.Result;
             if (state.Result.CrashRecovery)
             {
@@ -80,6 +83,7 @@ public sealed partial class WalInstance : IDisposable
         {
             Wal?.Dispose();
             Buffers.Dispose();
+            _metrics.Dispose();
             throw;
         }
     }

@@ -23,6 +23,7 @@ internal sealed class Checkpointer : IDisposable
     private readonly Func<(ulong NextXid, uint NextOid)> _counters;
     private readonly SegmentRecycler _recycler;
     private readonly ILogger _logger;
+    private readonly Diagnostics.InstanceMetrics _metrics;
     private readonly object _runLock = new();
     private readonly AutoResetEvent _wake = new(false);
     private readonly Thread? _thread;
@@ -34,8 +35,9 @@ internal sealed class Checkpointer : IDisposable
     private long _completed;
 
     public Checkpointer(WalEngine wal, BufferManager buffers, ControlFileManager control, WalInstanceOptions options,
-        Func<(ulong, uint)> counters, SegmentRecycler recycler, ILogger logger, Lsn lastCheckpointEnd)
+        Func<(ulong, uint)> counters, SegmentRecycler recycler, ILogger logger, Lsn lastCheckpointEnd, Diagnostics.InstanceMetrics metrics)
     {
+        _metrics = metrics;
         _wal = wal;
         _buffers = buffers;
         _control = control;
@@ -159,6 +161,7 @@ internal sealed class Checkpointer : IDisposable
         var result = new CheckpointResult(kind, location, redo, written, synced, removed, recycled, clock.Elapsed);
         Last = result;
         Interlocked.Increment(ref _completed);
+        _metrics.Checkpointed(written, clock.Elapsed);
         _logger.LogInformation("checkpoint complete ({Kind}): wrote {Buffers} buffers ({Percent:F1}%); {Removed} WAL file(s) removed, {Recycled} recycled; sync files={Synced}, total={Seconds:F3} s; lsn={Lsn}, redo lsn={Redo}",
             kind, written, 100.0 * written / _buffers.Count, removed, recycled, synced, clock.Elapsed.TotalSeconds, location, redo);
         return result;

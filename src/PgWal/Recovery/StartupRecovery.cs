@@ -14,7 +14,7 @@ using PgWal.Storage;
 namespace PgWal.Recovery;
 
 internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, ControlFileData control,
-    ResourceManagerRegistry managers, BufferManager buffers, ILogger logger)
+    ResourceManagerRegistry managers, BufferManager buffers, ILogger logger, Diagnostics.InstanceMetrics metrics)
 {
     /// <summary>What replay established: the WAL end to continue from and the counters to resume.</summary>
     public sealed class State
@@ -80,8 +80,8 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
             manager.Startup();
         var clock = Stopwatch.StartNew();
         var nextProgress = TimeSpan.FromSeconds(2);
-        long records = 0, images = 0;
-        Lsn last = Lsn.Invalid, end = checkPoint.Redo;
+        long records = 0, images = 0, reportedRecords = 0, reportedImages = 0;
+        Lsn last = Lsn.Invalid, end = checkPoint.Redo, reportedEnd = checkPoint.Redo;
         reader.BeginRead(checkPoint.Redo);
         logger.LogInformation("redo starts at {Redo}", checkPoint.Redo);
         WalReadError? stop;
@@ -112,6 +112,11 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
             last = record.Lsn;
             end = record.NextLsn;
             records++;
+            if ((records & 4095) == 0)
+            {
+                metrics.Replayed(records - reportedRecords, (long)(end - reportedEnd), images - reportedImages);
+                (reportedRecords, reportedEnd, reportedImages) = (records, end, images);
+            }
             if (clock.Elapsed >= nextProgress)
             {
                 nextProgress = clock.Elapsed + TimeSpan.FromSeconds(2);
@@ -122,6 +127,7 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
         foreach (var manager in managers.All)
             manager.Cleanup();
         clock.Stop();
+        metrics.Replayed(records - reportedRecords, end > reportedEnd ? (long)(end - reportedEnd) : 0, images - reportedImages);
         if (end <= control.CheckPointLocation)
             throw new RecoveryException($"WAL ends before the checkpoint record at {control.CheckPointLocation}: {stop?.Message}");
 

@@ -1,0 +1,68 @@
+// InstanceMetrics: recovery progress and checkpoint activity of a WalInstance as
+// System.Diagnostics.Metrics instruments on the "PgWal" meter (the engine's pg_stat_wal
+// instruments are in WalMetrics): records and bytes replayed (counted while recovery runs, so a
+// listener sees progress), images restored, checkpoints and the buffers they wrote, and the
+// buffer pool's hits, reads and writes.
+using System.Diagnostics.Metrics;
+
+namespace PgWal.Diagnostics;
+
+internal sealed class InstanceMetrics : IDisposable
+{
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly Counter<long> _replayedRecords;
+    private readonly Counter<long> _replayedBytes;
+    private readonly Counter<long> _imagesRestored;
+    private readonly Counter<long> _checkpoints;
+    private readonly Counter<long> _checkpointBuffers;
+    private readonly Histogram<double> _checkpointDuration;
+
+    public InstanceMetrics(string location, IMeterFactory? factory)
+    {
+        var tags = new KeyValuePair<string, object?>[] { new("pgwal.data.directory", location) };
+        if (factory != null)
+        {
+            _meter = factory.Create(new MeterOptions(WalMetrics.MeterName) { Tags = tags });
+        }
+        else
+        {
+            _meter = new Meter(WalMetrics.MeterName, null, tags);
+            _ownsMeter = true;
+        }
+        _replayedRecords = _meter.CreateCounter<long>("pgwal.recovery.records", "{record}", "WAL records replayed by crash recovery");
+        _replayedBytes = _meter.CreateCounter<long>("pgwal.recovery.bytes", "By", "WAL bytes replayed by crash recovery");
+        _imagesRestored = _meter.CreateCounter<long>("pgwal.recovery.fpi", "{image}", "Full-page images restored by crash recovery");
+        _checkpoints = _meter.CreateCounter<long>("pgwal.checkpoints", "{checkpoint}", "Checkpoints completed");
+        _checkpointBuffers = _meter.CreateCounter<long>("pgwal.checkpoint.buffers_written", "{page}", "Pages written by checkpoints");
+        _checkpointDuration = _meter.CreateHistogram<double>("pgwal.checkpoint.duration", "s", "Duration of each checkpoint");
+    }
+
+    public void Replayed(long records, long bytes, long images)
+    {
+        _replayedRecords.Add(records);
+        _replayedBytes.Add(bytes);
+        if (images > 0)
+            _imagesRestored.Add(images);
+    }
+
+    public void Checkpointed(int buffers, TimeSpan duration)
+    {
+        _checkpoints.Add(1);
+        _checkpointBuffers.Add(buffers);
+        _checkpointDuration.Record(duration.TotalSeconds);
+    }
+
+    public void ObserveBuffers(Func<(long Hits, long Reads, long Writes, long EvictionWrites)> counters)
+    {
+        _meter.CreateObservableCounter("pgwal.buffers.hits", () => counters().Hits, "{page}", "Buffer pool hits");
+        _meter.CreateObservableCounter("pgwal.buffers.reads", () => counters().Reads, "{page}", "Pages read from relation files");
+        _meter.CreateObservableCounter("pgwal.buffers.writes", () => counters().Writes, "{page}", "Pages written back");
+    }
+
+    public void Dispose()
+    {
+        if (_ownsMeter)
+            _meter.Dispose();
+    }
+}
