@@ -81,7 +81,8 @@ public sealed partial class WalInstance : IDisposable
         }
         catch
         {
-            Wal?.Dispose();
+            _checkpointer?.Dispose();
+            Wal?.Close(flush: false);
             Buffers.Dispose();
             _metrics.Dispose();
             throw;

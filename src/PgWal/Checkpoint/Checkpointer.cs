@@ -145,7 +145,8 @@ internal sealed class Checkpointer : IDisposable
             OldestActiveXid = shutdown ? 0 : (uint)nextXid,
         };
         var builder = BuiltinRecords.Checkpoint(new RecordBuilder(), checkPoint, shutdown);
-        Lsn end = _wal.Insert(builder, out Lsn location);
+        Lsn location;
+        Lsn end = kind == CheckpointKind.Shutdown ? _wal.InsertLast(builder, out location) : _wal.Insert(builder, out location);
         _wal.Flush(end);
         if (kind == CheckpointKind.Shutdown && location != redo)
             _logger.LogWarning("concurrent write-ahead log activity while database system is shutting down");

@@ -183,8 +183,21 @@ public sealed partial class BufferManager : IDisposable
             }
             if (dirty)
             {
-                Interlocked.Increment(ref _evictionWrites);
-                WriteBack(desc);
+                // Conditional, like BufferAlloc's LWLockConditionalAcquire: we hold _replaceLock, so
+                // waiting for a content lock another pinner holds could deadlock with that pinner's
+                // next miss. A busy victim is skipped.
+                bool written;
+                try
+                {
+                    written = WriteBack(desc, conditional: true);
+                }
+                catch
+                {
+                    Unpin(desc);
+                    throw;
+                }
+                if (written)
+                    Interlocked.Increment(ref _evictionWrites);
             }
             lock (desc)
             {
@@ -225,12 +238,26 @@ public sealed partial class BufferManager : IDisposable
 
     // FlushBuffer: under the buffer's IO lock and a share content lock, writes the page if dirty —
     // after the WAL is flushed up to the page's LSN — and registers the file for the next fsync.
+    // Dirty stays set until the write has completed and the file is registered (BM_DIRTY is cleared
+    // only at the end of the I/O in PostgreSQL too), so a checkpoint starting meanwhile marks the
+    // buffer and then waits on IoLock for this write. No MarkDirty can interleave: it needs the
+    // exclusive lock. Conditional: give up (false) instead of waiting for either lock.
     // Returns whether it wrote. The caller holds a pin.
-    internal bool WriteBack(BufferDescriptor desc)
+    internal bool WriteBack(BufferDescriptor desc, bool conditional = false)
     {
-        lock (desc.IoLock)
+        if (conditional)
         {
-            desc.Content.EnterReadLock();
+            if (!Monitor.TryEnter(desc.IoLock))
+                return false;
+        }
+        else
+        {
+            Monitor.Enter(desc.IoLock);
+        }
+        try
+        {
+            if (conditional ? !desc.Content.TryEnterReadLock(0) : !EnterRead(desc))
+                return false;
             try
             {
                 BufferTag tag;
@@ -238,29 +265,22 @@ public sealed partial class BufferManager : IDisposable
                 {
                     if (!desc.Dirty || !desc.Valid)
                         return false;
-                    desc.Dirty = false;      // a change after this needs the exclusive lock we block
                     tag = desc.Tag;
                 }
-                try
-                {
-                    var page = PageMemory(desc.Index).Span;
-                    WalFlush(DataPageHeader.ReadLsn(page));
-                    Span<byte> copy = stackalloc byte[StandardPage.Size];
-                    page.CopyTo(copy);
-                    if (DataChecksums)
-                        StandardPage.SetChecksum(copy, tag.Block);
-                    _files.Get(tag.Rel, tag.Fork).Write(tag.Block, copy);
-                    _files.RegisterWrite(tag.Rel, tag.Fork);
-                    Interlocked.Increment(ref _writes);
-                }
-                catch
-                {
-                    lock (desc)
-                        desc.Dirty = true;
-                    throw;
-                }
+                var page = PageMemory(desc.Index).Span;
+                WalFlush(DataPageHeader.ReadLsn(page));
+                Span<byte> copy = stackalloc byte[StandardPage.Size];
+                page.CopyTo(copy);
+                if (DataChecksums)
+                    StandardPage.SetChecksum(copy, tag.Block);
+                _files.Get(tag.Rel, tag.Fork).Write(tag.Block, copy);
+                _files.RegisterWrite(tag.Rel, tag.Fork);
+                Interlocked.Increment(ref _writes);
                 lock (desc)
+                {
+                    desc.Dirty = false;
                     desc.CheckpointNeeded = false;
+                }
                 return true;
             }
             finally
@@ -268,6 +288,16 @@ public sealed partial class BufferManager : IDisposable
                 desc.Content.ExitReadLock();
             }
         }
+        finally
+        {
+            Monitor.Exit(desc.IoLock);
+        }
+    }
+
+    private static bool EnterRead(BufferDescriptor desc)
+    {
+        desc.Content.EnterReadLock();
+        return true;
     }
 
     /// <summary>Closes the relation files. Dirty pages are not written (the instance's shutdown checkpoint does that).</summary>

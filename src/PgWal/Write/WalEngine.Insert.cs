@@ -35,8 +35,7 @@ public sealed partial class WalEngine
             int slot = _locks.Acquire();
             try
             {
-                if (_disposed)
-                    throw new ObjectDisposedException(nameof(WalEngine));
+                ThrowIfClosed();
                 bool nowDoPageWrites = FullPageWrites;
                 if (nowDoPageWrites && (!doPageWrites || (fpwLsn != Lsn.Invalid && fpwLsn <= RedoPointer)))
                     continue;   // a page now needs an image this assembly left out: start over
@@ -76,8 +75,7 @@ public sealed partial class WalEngine
         _locks.AcquireAll();
         try
         {
-            if (_disposed)
-                throw new ObjectDisposedException(nameof(WalEngine));
+            ThrowIfClosed();
             if (!_position.ReserveSwitch(WalGeometry.MaxAlign((ulong)record.Length), out var startPos, out var endPos, out var prev))
                 return new InsertResult(_geometry.ToRecordEnd(startPos), _geometry.ToRecordEnd(startPos));
             Lsn start = _geometry.ToRecordStart(startPos);

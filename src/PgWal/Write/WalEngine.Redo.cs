@@ -93,4 +93,47 @@ public sealed partial class WalEngine
 
     /// <summary>Segments created (zero-filled) so far.</summary>
     internal long SegmentsCreated => _segments.Created;
+
+    private volatile bool _insertsClosed;   // set under all insertion locks by InsertLast
+
+    /// <summary>
+    /// Inserts a record under all insertion locks and closes insertion for good: every later Insert
+    /// throws. The shutdown checkpoint uses it, so nothing can follow the record that tells the
+    /// next open "shut down cleanly, nothing to replay" (PostgreSQL has no backends left by then).
+    /// </summary>
+    internal unsafe Lsn InsertLast(RecordBuilder builder, out Lsn start)
+    {
+        _fault.ThrowIfSet();
+        var record = Assembler().Assemble(builder, RedoPointer, FullPageWrites, out _);
+        ulong size = WalGeometry.MaxAlign((ulong)record.Length);
+        _locks.AcquireAll();
+        try
+        {
+            ThrowIfClosed();
+            _position.Reserve(size, out var startPos, out var prev);
+            start = _geometry.ToRecordStart(startPos);
+            record.Complete(prev);
+            Copy(InsertionLocks.Exclusive, record.Bytes, start);
+            _locks.AddStats(InsertionLocks.Exclusive, (long)size, record.ImageCount);
+            _insertsClosed = true;
+            return _geometry.ToRecordEnd(startPos + size);
+        }
+        catch (Exception e) when (WalFault.IsStorageFailure(e))
+        {
+            throw _fault.Set(e);
+        }
+        finally
+        {
+            _locks.Release(InsertionLocks.Exclusive);
+        }
+    }
+
+    // Under an insertion lock.
+    private void ThrowIfClosed()
+    {
+        if (_disposed)
+            throw new ObjectDisposedException(nameof(WalEngine));
+        if (_insertsClosed)
+            throw new InvalidOperationException("WAL insertion is closed: the shutdown checkpoint has been written");
+    }
 }
