@@ -20,7 +20,10 @@ for ((i = 1; i <= ITERATIONS; i++)); do
     "${PG[@]}" pagetest -D "$DIR/data" --workers 4 --pages 64 --ack-file "$DIR/acks" --duration 600 \
         --wal-segsize 1 --max-wal-size 4 --checkpoint-timeout 1 --shared-buffers 48 >/dev/null 2>"$DIR/child.log" &
     child=$!
-    sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.5 + r / 32768 * 2.5 }')"
+    before=$(stat -c %s "$DIR/acks" 2>/dev/null || echo 0)
+    # kill at a random moment once the child has recovered and committed something new
+    until [[ $(stat -c %s "$DIR/acks" 2>/dev/null || echo 0) -gt $before ]] || ! kill -0 "$child" 2>/dev/null; do sleep 0.02; done
+    sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", r / 32768 * 2.0 }')"
     kill -9 "$child" 2>/dev/null || { echo "iteration $i: pagetest exited early:"; cat "$DIR/child.log"; exit 1; }
     wait "$child" 2>/dev/null || true
     if ! out=$("${PG[@]}" pagetest -D "$DIR/data" --verify --ack-file "$DIR/acks" 2>&1); then
