@@ -1,8 +1,6 @@
 // FileSystemDataDirectory: a data directory on the real file system, laid out like PostgreSQL's:
 // global/pg_control, pg_wal/ (+ archive_status/), base/<db>/<rel>[_fork]. New files and
 // directories are made durable by syncing their parent directory.
-using Microsoft.Win32.SafeHandles;
-
 namespace PgWal.Storage;
 
 /// <summary>A data directory on disk.</summary>
@@ -64,7 +62,7 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
             if (!File.Exists(path))
                 return -1;
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            return ReadFully(handle, destination, 0);
+            return FileSystemWalStorage.ReadFully(handle, destination, 0);
         }
 
         public void WriteDurably(ReadOnlySpan<byte> content)
@@ -80,18 +78,5 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
             if (!existed)
                 FileSystemWalStorage.SyncDirectory(Path.GetDirectoryName(path)!);
         }
-    }
-
-    internal static int ReadFully(SafeFileHandle handle, Span<byte> destination, long offset)
-    {
-        int total = 0;
-        while (total < destination.Length)
-        {
-            int n = RandomAccess.Read(handle, destination[total..], offset + total);
-            if (n == 0)
-                break;
-            total += n;
-        }
-        return total;
     }
 }

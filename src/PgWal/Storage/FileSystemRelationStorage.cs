@@ -76,7 +76,7 @@ public sealed class FileSystemRelationStorage(string dataDirectory) : IRelationS
             long offset = (long)block.Value * PageSize;
             if (offset + PageSize > RandomAccess.GetLength(handle))
                 return false;
-            int n = FileSystemDataDirectory.ReadFully(handle, page[..PageSize], offset);
+            int n = FileSystemWalStorage.ReadFully(handle, page[..PageSize], offset);
             if (n != PageSize)
                 throw new IOException($"could not read block {block.Value} in file \"{Path}\": read only {n} of {PageSize} bytes");
             return true;

@@ -91,15 +91,7 @@ public sealed class FileSystemWalStorage : IWalStorage
     public int Read(string fileName, long offset, Span<byte> destination)
     {
         using var handle = File.OpenHandle(Path.Combine(Location, fileName), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        int total = 0;
-        while (total < destination.Length)
-        {
-            int n = RandomAccess.Read(handle, destination[total..], offset + total);
-            if (n == 0)
-                break;
-            total += n;
-        }
-        return total;
+        return ReadFully(handle, destination, offset);
     }
 
     /// <inheritdoc/>
@@ -147,6 +139,20 @@ public sealed class FileSystemWalStorage : IWalStorage
         {
             LibC.close(fd);
         }
+    }
+
+    /// <summary>pread until <paramref name="destination"/> is full or the file ends; returns the bytes read.</summary>
+    internal static int ReadFully(SafeFileHandle handle, Span<byte> destination, long offset)
+    {
+        int total = 0;
+        while (total < destination.Length)
+        {
+            int n = RandomAccess.Read(handle, destination[total..], offset + total);
+            if (n == 0)
+                break;
+            total += n;
+        }
+        return total;
     }
 
     internal static void SyncHandle(SafeFileHandle handle, bool dataOnly, string name)

@@ -67,15 +67,7 @@ public sealed class SegmentDirectorySource : IPageSource
         long offset = _geometry.OffsetInSegment(start);
         try
         {
-            int total = 0;
-            while (total < destination.Length)
-            {
-                int n = RandomAccess.Read(_handle, destination[total..], offset + total);
-                if (n == 0)
-                    break;
-                total += n;
-            }
-            return new PageReadResult(PageReadStatus.Ok, total);
+            return new PageReadResult(PageReadStatus.Ok, FileSystemWalStorage.ReadFully(_handle, destination, offset));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
