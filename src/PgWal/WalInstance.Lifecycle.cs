@@ -3,7 +3,6 @@
 using Microsoft.Extensions.Logging;
 using PgWal.Checkpoint;
 using PgWal.Format;
-using PgWal.Insert;
 using PgWal.Recovery;
 using PgWal.Storage;
 using PgWal.Write;
@@ -25,28 +24,20 @@ public sealed partial class WalInstance
         storage.CreateLayout();
         ulong sysid = options.SystemIdentifier != 0 ? options.SystemIdentifier : NewSystemIdentifier();
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var first = new SegmentNumber(1);
-        Lsn redo = geometry.SegmentStart(first) + (ulong)PageHeader.LongSize;
+        Lsn redo = geometry.SegmentStart(new SegmentNumber(1)) + (ulong)PageHeader.LongSize;   // 0/1000028 with 16 MB segments
         var checkPoint = new CheckPoint
         {
             Redo = redo, ThisTimeline = TimelineId.First, PrevTimeline = TimelineId.First, FullPageWrites = true, WalLevel = 1,
             NextXid = 3, NextOid = 10000, NextMulti = 1, NextMultiOffset = 0, OldestXid = 3, OldestXidDb = 1,
             OldestMulti = 1, OldestMultiDb = 1, Time = now,
         };
-        var walOptions = new WalOptions { SegmentSize = geometry.SegmentSize, SystemIdentifier = sysid, WalWriterDelay = TimeSpan.Zero, PreallocateSegments = 0 };
-        Lsn location;
-        using (var engine = new WalEngine(storage.Wal, walOptions, WalStartPoint.AtSegment(first, geometry)))
-        {
-            Lsn end = engine.Insert(BuiltinRecords.Checkpoint(new RecordBuilder(), checkPoint, shutdown: true), out location);
-            engine.Flush(end);
-        }
         var control = new ControlFileData
         {
-            SystemIdentifier = sysid, State = DatabaseState.ShutDown, Time = now, CheckPointLocation = location,
+            SystemIdentifier = sysid, State = DatabaseState.ShutDown, Time = now, CheckPointLocation = redo,
             CheckPointCopy = checkPoint, WalSegmentSize = (uint)geometry.SegmentSize, DataChecksumVersion = options.DataChecksums ? 1u : 0u,
             MockAuthenticationNonce = new MockAuthNonce(System.Security.Cryptography.RandomNumberGenerator.GetBytes(MockAuthNonce.Length)),
         };
-        ControlFileManager.Write(storage.Control, control);
+        WalReset.WriteStartingCheckpoint(storage, control);
         return control;
     }
 

@@ -55,25 +55,34 @@ public static class WalReset
     public static void Apply(IDataDirectoryStorage storage, ControlFileData planned)
     {
         var geometry = new WalGeometry((int)planned.WalSegmentSize);
-        var timeline = planned.CheckPointCopy.ThisTimeline;
         foreach (var name in storage.Wal.ListFiles())
         {
             if (SegmentFileName.TryParse(name, geometry, out _, out _))
                 storage.Wal.Delete(name);
         }
-        var start = geometry.SegmentOf(planned.CheckPointLocation);
+        WriteStartingCheckpoint(storage, planned);
+    }
+
+    /// <summary>
+    /// Starts WAL at <paramref name="control"/>'s checkpoint location — the first record of a fresh
+    /// segment, a shutdown checkpoint carrying CheckPointCopy (redo = itself) — and then writes the
+    /// control file. Shared by pg_resetwal's reset and initdb's bootstrap (WalInstance.Initialize).
+    /// </summary>
+    internal static void WriteStartingCheckpoint(IDataDirectoryStorage storage, ControlFileData control)
+    {
+        var geometry = new WalGeometry((int)control.WalSegmentSize);
         var options = new WalOptions
         {
-            SegmentSize = geometry.SegmentSize, Timeline = timeline, SystemIdentifier = planned.SystemIdentifier,
+            SegmentSize = geometry.SegmentSize, Timeline = control.CheckPointCopy.ThisTimeline, SystemIdentifier = control.SystemIdentifier,
             WalWriterDelay = TimeSpan.Zero, PreallocateSegments = 0,
         };
-        using (var engine = new WalEngine(storage.Wal, options, WalStartPoint.AtSegment(start, geometry)))
+        using (var engine = new WalEngine(storage.Wal, options, WalStartPoint.AtSegment(geometry.SegmentOf(control.CheckPointLocation), geometry)))
         {
-            Lsn end = engine.Insert(BuiltinRecords.Checkpoint(new RecordBuilder(), planned.CheckPointCopy, shutdown: true), out Lsn location);
-            if (location != planned.CheckPointLocation)
-                throw new InvalidOperationException($"reset checkpoint went to {location}, not {planned.CheckPointLocation}");
+            Lsn end = engine.Insert(BuiltinRecords.Checkpoint(new RecordBuilder(), control.CheckPointCopy, shutdown: true), out Lsn location);
+            if (location != control.CheckPointLocation)
+                throw new InvalidOperationException($"starting checkpoint went to {location}, not {control.CheckPointLocation}");
             engine.Flush(end);
         }
-        ControlFileManager.Write(storage.Control, planned);
+        ControlFileManager.Write(storage.Control, control);
     }
 }

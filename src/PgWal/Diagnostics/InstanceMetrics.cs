@@ -20,16 +20,7 @@ internal sealed class InstanceMetrics : IDisposable
 
     public InstanceMetrics(string location, IMeterFactory? factory)
     {
-        var tags = new KeyValuePair<string, object?>[] { new("pgwal.data.directory", location) };
-        if (factory != null)
-        {
-            _meter = factory.Create(new MeterOptions(WalMetrics.MeterName) { Tags = tags });
-        }
-        else
-        {
-            _meter = new Meter(WalMetrics.MeterName, null, tags);
-            _ownsMeter = true;
-        }
+        _meter = WalMetrics.CreateMeter(factory, new("pgwal.data.directory", location), out _ownsMeter);
         _replayedRecords = _meter.CreateCounter<long>("pgwal.recovery.records", "{record}", "WAL records replayed by crash recovery");
         _replayedBytes = _meter.CreateCounter<long>("pgwal.recovery.bytes", "By", "WAL bytes replayed by crash recovery");
         _imagesRestored = _meter.CreateCounter<long>("pgwal.recovery.fpi", "{image}", "Full-page images restored by crash recovery");

@@ -21,16 +21,7 @@ internal sealed class WalMetrics : IDisposable
     {
         _logger = logger;
         _slowSync = slowSync;
-        var tags = new KeyValuePair<string, object?>[] { new("pgwal.wal.directory", location) };
-        if (factory != null)
-        {
-            _meter = factory.Create(new MeterOptions(MeterName) { Tags = tags });
-        }
-        else
-        {
-            _meter = new Meter(MeterName, null, tags);
-            _ownsMeter = true;
-        }
+        _meter = CreateMeter(factory, new("pgwal.wal.directory", location), out _ownsMeter);
         _meter.CreateObservableCounter("pgwal.wal.records", () => snapshot().Records, "{record}", "WAL records inserted");
         _meter.CreateObservableCounter("pgwal.wal.fpi", () => snapshot().FullPageImages, "{image}", "Full-page images inserted");
         _meter.CreateObservableCounter("pgwal.wal.bytes", () => snapshot().Bytes, "By", "WAL bytes inserted");
@@ -40,6 +31,13 @@ internal sealed class WalMetrics : IDisposable
         _meter.CreateObservableCounter("pgwal.wal.write_time", () => snapshot().WriteTime.TotalSeconds, "s", "Time in WAL write calls");
         _meter.CreateObservableCounter("pgwal.wal.sync_time", () => snapshot().SyncTime.TotalSeconds, "s", "Time in WAL sync calls");
         _syncDuration = _meter.CreateHistogram<double>("pgwal.wal.sync.duration", "s", "Duration of each WAL sync call");
+    }
+
+    /// <summary>The "PgWal" meter with one tag: from the factory (which owns it) or new (owned by the caller).</summary>
+    internal static Meter CreateMeter(IMeterFactory? factory, KeyValuePair<string, object?> tag, out bool owned)
+    {
+        owned = factory == null;
+        return factory != null ? factory.Create(new MeterOptions(MeterName) { Tags = [tag] }) : new Meter(MeterName, null, [tag]);
     }
 
     public void RecordSync(string file, TimeSpan duration)
