@@ -61,7 +61,7 @@ public sealed partial class WalInstance : IDisposable
             Wal.InitializeRedoPointer(state.CheckPoint.Redo);
             Wal.FullPageWrites = options.FullPageWrites;
             Buffers.WalFlush = lsn => Wal.Flush(lsn);
-            var recycler = new SegmentRecycler(storage.Wal, () => Wal, geometry, timeline, options);
+            var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options);
             _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog, _metrics);
             Recovery = state.Result;
             if (state.Result.CrashRecovery)

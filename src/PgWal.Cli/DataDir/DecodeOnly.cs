@@ -2,6 +2,7 @@
 // would replay (from the control file's redo point to the end of valid WAL) without applying it,
 // to measure the reader's share of recovery time.
 using System.Diagnostics;
+using PgWal.Checkpoint;
 using PgWal.Format;
 using PgWal.Read;
 using PgWal.Recovery;
@@ -14,11 +15,8 @@ internal static class DecodeOnly
     public static int Run(string path, bool json)
     {
         var storage = new FileSystemDataDirectory(path);
-        var bytes = new byte[ControlFileData.FileSize];
-        int n = storage.Control.Read(bytes);
-        if (n < 0 || !ControlFileData.TryRead(bytes.AsSpan(0, Math.Max(n, 0)), out var control, out var error))
-            throw new InvalidDataException($"cannot read the control file of \"{path}\"");
-        var geometry = new WalGeometry((int)control!.WalSegmentSize);
+        var control = ControlFileManager.Read(storage.Control, path);
+        var geometry = new WalGeometry((int)control.WalSegmentSize);
         var options = new WalReaderOptions
         {
             SegmentSize = geometry.SegmentSize, Timeline = control.CheckPointCopy.ThisTimeline, SystemIdentifier = control.SystemIdentifier,

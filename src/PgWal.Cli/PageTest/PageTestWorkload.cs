@@ -60,17 +60,30 @@ internal sealed class PageTestWorkload(WalInstance instance, int seed, int pages
     }
 
     /// <summary>The last op applied for <paramref name="worker"/>: the highest stamp on its pages (0 = none).</summary>
-    public ulong LastApplied(int worker)
+    public ulong LastApplied(int worker) => LastApplied(ReadPages(worker));
+
+    private static ulong LastApplied(byte[][] pages)
     {
         ulong max = 0;
+        foreach (var page in pages)
+        {
+            if (!Format.StandardPage.IsNew(page))
+                max = Math.Max(max, BinaryPrimitives.ReadUInt64LittleEndian(page.AsSpan(PageTestResourceManager.StampOffset)));
+        }
+        return max;
+    }
+
+    // A copy of each of the worker's pages, read under a share lock (beyond the file's end: zeros).
+    private byte[][] ReadPages(int worker)
+    {
+        var pagesRead = new byte[pages][];
         for (int block = 0; block < pages; block++)
         {
             using var buffer = instance.Buffers.Read(RelationOf(worker), ForkNumber.Main, new BlockNumber((uint)block), ReadMode.ZeroBeyondEnd);
             buffer.LockShared();
-            if (!Format.StandardPage.IsNew(buffer.Page))
-                max = Math.Max(max, BinaryPrimitives.ReadUInt64LittleEndian(buffer.Page[PageTestResourceManager.StampOffset..]));
+            pagesRead[block] = buffer.Page.ToArray();
         }
-        return max;
+        return pagesRead;
     }
 
     /// <summary>
@@ -80,23 +93,18 @@ internal sealed class PageTestWorkload(WalInstance instance, int seed, int pages
     /// </summary>
     public string? Verify(int worker, ulong acknowledged)
     {
-        ulong applied = LastApplied(worker);
+        var actual = ReadPages(worker);
+        ulong applied = LastApplied(actual);
         if (applied < acknowledged)
             return $"worker {worker}: acknowledged op {acknowledged} is missing (pages reflect op {applied})";
         var model = PageTestOps.Model(seed, worker, applied, pages);
         for (int block = 0; block < pages; block++)
         {
-            using var buffer = instance.Buffers.Read(RelationOf(worker), ForkNumber.Main, new BlockNumber((uint)block), ReadMode.ZeroBeyondEnd);
-            buffer.LockShared();
-            var page = buffer.Page;
+            var page = actual[block];
             // pd_lsn and pd_checksum legitimately differ; everything from pd_flags on must match.
-            if (!page[10..].SequenceEqual(model[block].AsSpan(10)))
-            {
-                int at = 10;
-                while (page[at] == model[block][at])
-                    at++;
+            int at = page.AsSpan(10).CommonPrefixLength(model[block].AsSpan(10)) + 10;
+            if (at < page.Length)
                 return $"worker {worker}: block {block} differs from the model after op {applied} at byte {at} (page {page[at]:X2}, model {model[block][at]:X2})";
-            }
         }
         return null;
     }

@@ -9,7 +9,7 @@ using PgWal.Write;
 
 namespace PgWal.Checkpoint;
 
-internal sealed class SegmentRecycler(IWalStorage storage, Func<WalEngine> wal, WalGeometry geometry, TimelineId timeline, WalInstanceOptions options)
+internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, WalGeometry geometry, TimelineId timeline, WalInstanceOptions options)
 {
     private double _distanceEstimate;    // bytes between redo points, smoothed; checkpointer only
 
@@ -31,7 +31,6 @@ internal sealed class SegmentRecycler(IWalStorage storage, Func<WalEngine> wal, 
                 old.Add((segment, name));
         }
         old.Sort((a, b) => a.Segment.CompareTo(b.Segment));
-        var engine = wal();
         foreach (var (_, name) in old)
         {
             if (next.Value <= recycleUpTo.Value && engine.RecycleSegment(name, next, recycleUpTo))

@@ -256,7 +256,9 @@ public sealed partial class BufferManager : IDisposable
         }
         try
         {
-            if (conditional ? !desc.Content.TryEnterReadLock(0) : !EnterRead(desc))
+            if (!conditional)
+                desc.Content.EnterReadLock();
+            else if (!desc.Content.TryEnterReadLock(0))
                 return false;
             try
             {
@@ -292,12 +294,6 @@ public sealed partial class BufferManager : IDisposable
         {
             Monitor.Exit(desc.IoLock);
         }
-    }
-
-    private static bool EnterRead(BufferDescriptor desc)
-    {
-        desc.Content.EnterReadLock();
-        return true;
     }
 
     /// <summary>Closes the relation files. Dirty pages are not written (the instance's shutdown checkpoint does that).</summary>

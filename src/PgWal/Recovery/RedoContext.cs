@@ -16,6 +16,9 @@ public sealed class RedoContext
 
     internal RedoContext(BufferManager buffers) => _buffers = buffers;
 
+    /// <summary>Full-page images restored so far.</summary>
+    internal long ImagesRestored { get; private set; }
+
     /// <summary>Start of the record being replayed.</summary>
     public Lsn RecordStart { get; private set; }
 
@@ -53,6 +56,7 @@ public sealed class RedoContext
                 buffer.SetLsn(RecordEnd);
             buffer.MarkDirty();
             _restored |= 1UL << blockId;
+            ImagesRestored++;
             return RedoAction.Restored;
         }
         if (block.WillInit)

@@ -53,7 +53,7 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
 
         logger.LogInformation("database system was interrupted; last known up at {Time}; starting crash recovery from checkpoint {Checkpoint}, redo at {Redo}",
             DateTimeOffset.FromUnixTimeSeconds(control.Time).ToString("u"), control.CheckPointLocation, checkPoint.Redo);
-        markInCrashRecovery(control with { State = DatabaseState.InCrashRecovery, Time = DateTimeOffset.UtcNow.ToUnixTimeSeconds() });
+        markInCrashRecovery(control with { State = DatabaseState.InCrashRecovery });
         return Replay(reader, checkPoint);
     }
 
@@ -106,9 +106,8 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
             {
                 throw new RecoveryException($"cannot replay WAL record at {record.Lsn}: resource manager {RmgrIds.BuiltinNames[record.RmgrId]} is PostgreSQL's own and PgWal does not replay it");
             }
-            if (record.HasAnyImage)
-                images += CountImages(record);
             context.RestoreRemainingImages(record);
+            images = context.ImagesRestored;
             last = record.Lsn;
             end = record.NextLsn;
             records++;
@@ -148,17 +147,6 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
         logger.LogInformation("redo done at {End} ({Reason}); {Records} records, {Megabytes:F1} MB in {Seconds:F2} s ({Rate:F0} MB/s)",
             last, stop?.Message, records, state.Result.Bytes / 1048576.0, clock.Elapsed.TotalSeconds, state.Result.MegabytesPerSecond);
         return state;
-    }
-
-    private static int CountImages(DecodedRecord record)
-    {
-        int n = 0;
-        for (int id = 0; id <= record.MaxBlockId; id++)
-        {
-            if (record.HasBlock(id) && record.Block(id).ApplyImage)
-                n++;
-        }
-        return n;
     }
 }
 
