@@ -8,6 +8,7 @@ using PgWal.Tests.Infrastructure;
 
 namespace PgWal.Tests.Crash;
 
+[Collection(CrashCollection.Name)]
 public sealed class CrashWalInteropTests
 {
     // With tearFirstHalf a multi-page WAL write keeps its first page only, so a record crossing

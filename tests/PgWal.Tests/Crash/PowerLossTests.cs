@@ -7,6 +7,7 @@ using PgWal.Tests.Infrastructure;
 
 namespace PgWal.Tests.Crash;
 
+[Collection(CrashCollection.Name)]
 public sealed class PowerLossTests
 {
     private const int Seeds = 24;

@@ -10,6 +10,7 @@ using PgWal.Tests.Infrastructure;
 
 namespace PgWal.Tests.Crash;
 
+[Collection(CrashCollection.Name)]
 public sealed class ProcessKillTests
 {
     [Fact]

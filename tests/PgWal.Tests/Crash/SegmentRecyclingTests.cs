@@ -11,6 +11,7 @@ using PgWal.Tests.Infrastructure;
 
 namespace PgWal.Tests.Crash;
 
+[Collection(CrashCollection.Name)]
 public sealed class SegmentRecyclingTests
 {
     [Fact]
