@@ -89,6 +89,19 @@ public sealed partial class WalInstance
     /// </summary>
     public void Abandon() => Close(shutdownCheckpoint: false);
 
+    /// <summary>
+    /// PANIC: a client failed in the middle of a change it cannot undo (pages changed in memory, the
+    /// change not committed). Faults the WAL engine and stops every page write, so nothing of the
+    /// half-done change can reach disk; then call <see cref="Abandon"/>. The next open
+    /// recovers to the last durable commit. Call it before releasing the pages' locks.
+    /// </summary>
+    public void Panic(Exception reason)
+    {
+        _logger.LogCritical(reason, "PANIC: {Message}", reason.Message);
+        Wal.Panic(reason);
+        Buffers.Freeze(reason);
+    }
+
     private void Close(bool shutdownCheckpoint)
     {
         if (Interlocked.Exchange(ref _state, 1) != 0)

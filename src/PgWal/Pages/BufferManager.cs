@@ -19,6 +19,7 @@ public sealed partial class BufferManager : IDisposable
     private readonly RelationFileSet _files;
     private int _clockHand;                               // guarded by _replaceLock
     private long _hits, _reads, _writes, _evictionWrites;
+    private volatile Exception? _frozen;                  // set by Freeze: no page is written any more
 
     internal BufferManager(IRelationStorage storage, int buffers, bool dataChecksums)
     {
@@ -245,6 +246,8 @@ public sealed partial class BufferManager : IDisposable
     // Returns whether it wrote. The caller holds a pin.
     internal bool WriteBack(BufferDescriptor desc, bool conditional = false)
     {
+        if (_frozen is { } reason)
+            throw new InvalidOperationException($"the buffer pool is frozen after a failure; no page is written: {reason.Message}", reason);
         if (conditional)
         {
             if (!Monitor.TryEnter(desc.IoLock))
@@ -295,6 +298,12 @@ public sealed partial class BufferManager : IDisposable
             Monitor.Exit(desc.IoLock);
         }
     }
+
+    /// <summary>
+    /// Stops every page write from now on (a PANIC): pages in memory may hold changes the WAL does
+    /// not vouch for, so the files must stay as they are until recovery.
+    /// </summary>
+    internal void Freeze(Exception reason) => _frozen ??= reason;
 
     /// <summary>Closes the relation files. Dirty pages are not written (the instance's shutdown checkpoint does that).</summary>
     public void Dispose() => _files.Dispose();

@@ -115,6 +115,23 @@ public sealed class DecodedRecord
     /// <returns>Null on success, otherwise PostgreSQL's error text.</returns>
     public string? TryRestoreImage(int blockId, Span<byte> page) => ImageRestorer.Restore(this, blockId, page);
 
+    /// <summary>
+    /// A copy that owns its bytes and stays valid after the reader moves on (recovery keeps the
+    /// records of a transaction this way until its commit).
+    /// </summary>
+    public DecodedRecord Clone()
+    {
+        var copy = new DecodedRecord
+        {
+            _buffer = Bytes.ToArray(), _offset = 0, _mainDataOffset = _mainDataOffset,
+            Lsn = Lsn, NextLsn = NextLsn, Header = Header, Version = Version, Origin = Origin, TopLevelXid = TopLevelXid,
+            MaxBlockId = MaxBlockId, ImageLength = ImageLength, MainDataLength = MainDataLength,
+        };
+        for (int i = 0; i <= MaxBlockId; i++)
+            copy._blocks[i] = _blocks[i];
+        return copy;
+    }
+
     internal void Reset(Lsn lsn, byte[] buffer, int offset, RecordHeader header)
     {
         Lsn = lsn;

@@ -21,6 +21,16 @@ public interface IResourceManager : IRecordDescriber
     /// </summary>
     void Redo(RedoContext context, DecodedRecord record);
 
+    /// <summary>
+    /// When true, this manager's records that carry a transaction id are replayed only when that
+    /// transaction's XACT COMMIT is replayed (in their WAL order, each with its own end LSN), and
+    /// discarded when it aborts or never commits before the end of WAL. Together with the no-steal
+    /// rule on the writing side — keep every page a transaction changed locked until its commit
+    /// record is inserted, then stamp them with the commit's end LSN, so none reaches disk before the
+    /// commit is durable — this makes a multi-record transaction all-or-nothing across crashes.
+    /// </summary>
+    bool RedoAtCommit => false;
+
     /// <summary>rm_startup: called before the first record is replayed.</summary>
     void Startup()
     {

@@ -41,6 +41,12 @@ public sealed record RecoveryResult
     /// <summary>Full-page images restored.</summary>
     public long ImagesRestored { get; init; }
 
+    /// <summary>XACT COMMIT records replayed (the deferred records of each applied then).</summary>
+    public long TransactionsCommitted { get; init; }
+
+    /// <summary>Transactions whose deferred records were discarded: aborted, or without a commit before the end of WAL.</summary>
+    public long TransactionsDiscarded { get; init; }
+
     /// <summary>The end-of-recovery checkpoint's location (Invalid without recovery).</summary>
     public Lsn EndOfRecoveryCheckpoint { get; init; }
 

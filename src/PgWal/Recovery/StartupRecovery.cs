@@ -76,6 +76,7 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
     {
         var context = new RedoContext(buffers);
         var xlog = new XlogRedo(checkPoint);
+        var deferred = new DeferredRedo(managers, context);
         foreach (var manager in managers.All)
             manager.Startup();
         var clock = Stopwatch.StartNew();
@@ -96,17 +97,26 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
             var record = outcome.Record!;
             context.Begin(record);
             xlog.Observe(record);
+            bool kept = false;
             if (record.RmgrId >= 128)
             {
                 var manager = managers[record.RmgrId]
                     ?? throw new RecoveryException($"resource manager with ID {record.RmgrId} not registered (WAL record at {record.Lsn}); register the resource manager that wrote it before opening the data directory");
-                manager.Redo(context, record);
+                kept = deferred.TryDefer(manager, record);
+                if (!kept)
+                    manager.Redo(context, record);
+            }
+            else if (record.RmgrId == RmgrIds.Transaction)
+            {
+                deferred.ObserveTransactionEnd(record);
+                context.Begin(record);
             }
             else if (record.RmgrId != RmgrIds.Xlog && !XlogRedo.IsIgnorable(record.RmgrId))
             {
                 throw new RecoveryException($"cannot replay WAL record at {record.Lsn}: resource manager {RmgrIds.BuiltinNames[record.RmgrId]} is PostgreSQL's own and PgWal does not replay it");
             }
-            context.RestoreRemainingImages(record);
+            if (!kept)
+                context.RestoreRemainingImages(record);    // a kept record's images wait for its commit too
             images = context.ImagesRestored;
             last = record.Lsn;
             end = record.NextLsn;
@@ -123,6 +133,9 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
                     clock.Elapsed.TotalSeconds, end, records, (end - checkPoint.Redo) / 1048576.0 / clock.Elapsed.TotalSeconds);
             }
         }
+        if (deferred.PendingRecords > 0)
+            logger.LogInformation("discarding {Records} records of transactions that did not commit before the end of WAL", deferred.PendingRecords);
+        deferred.DiscardIncomplete();
         foreach (var manager in managers.All)
             manager.Cleanup();
         clock.Stop();
@@ -143,6 +156,7 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
             CrashRecovery = true, Checkpoint = control.CheckPointLocation, RedoStart = checkPoint.Redo, LastRecord = last, EndOfWal = end,
             Records = records, Elapsed = clock.Elapsed, EndReason = stop?.Message, ImagesRestored = images,
             AbortedRecord = state.AbortedRecord, MissingContinuation = state.MissingContinuation,
+            TransactionsCommitted = deferred.Committed, TransactionsDiscarded = deferred.Discarded,
         };
         logger.LogInformation("redo done at {End} ({Reason}); {Records} records, {Megabytes:F1} MB in {Seconds:F2} s ({Rate:F0} MB/s)",
             last, stop?.Message, records, state.Result.Bytes / 1048576.0, clock.Elapsed.TotalSeconds, state.Result.MegabytesPerSecond);

@@ -110,6 +110,9 @@ public sealed partial class WalEngine : IDisposable
     /// <summary>The first storage failure once the engine is faulted; otherwise null.</summary>
     public Exception? Fault => _fault.First;
 
+    /// <summary>Faults the engine on purpose (a PANIC): every later Insert and Flush throws <paramref name="reason"/>.</summary>
+    internal void Panic(Exception reason) => _fault.Set(reason);
+
     /// <summary>The statistics now (pg_stat_wal).</summary>
     public WalStats Stats
     {

@@ -1,0 +1,34 @@
+// KvOptions: how a store is opened — the instance underneath, durability of commits and reads.
+using PgWal.Format;
+
+namespace PgWal.Kv;
+
+/// <summary>Settings for <see cref="KvStore.Open(string, KvOptions?)"/>.</summary>
+public sealed record KvOptions
+{
+    /// <summary>The WAL instance's settings (buffer pool, checkpoints, WAL). The kv resource manager is added to its registry.</summary>
+    public WalInstanceOptions Instance { get; init; } = new();
+
+    /// <summary>Settings for creating the data directory when it does not exist yet.</summary>
+    public WalInitOptions Init { get; init; } = new();
+
+    /// <summary>Create the data directory and the tree when missing (default true).</summary>
+    public bool CreateIfMissing { get; init; } = true;
+
+    /// <summary>
+    /// True (default): a commit returns once its WAL is durable (fdatasync; concurrent commits share
+    /// one). False: asynchronous commit — it returns at once and the WAL writer makes it durable
+    /// within three times <see cref="PgWal.Write.WalOptions.WalWriterDelay"/>; a crash may lose it.
+    /// </summary>
+    public bool SynchronousCommit { get; init; } = true;
+
+    /// <summary>
+    /// True (default): a read never returns data a crash could take back — when the leaf it read
+    /// holds a commit that is not durable yet, the read waits for it (PostgreSQL shows a synchronous
+    /// commit to others only after its flush, too).
+    /// </summary>
+    public bool DurableReads { get; init; } = true;
+
+    /// <summary>The relation file holding the tree (base/5/16384 by default).</summary>
+    public RelFileLocator Relation { get; init; } = new(1663, 5, 16384);
+}

@@ -1,0 +1,111 @@
+// KvStore.Lifecycle: entering and leaving a write transaction, failure (PANIC), validation, close.
+using PgWal.Kv.Tree;
+
+namespace PgWal.Kv;
+
+public sealed partial class KvStore
+{
+    // Takes the write lock (the caller releases it in a finally) and starts the transaction. A batch
+    // whose pages might not fit the buffer pool is refused here, before anything changes: every page
+    // a transaction touches stays pinned until its commit.
+    private void BeginWrite(int operations, long valueBytes)
+    {
+        ThrowIfFaulted();
+        long pages = (long)operations * (3 * ((int)_meta.RootLevel + 2)) + 2 * (valueBytes / KvPage.OverflowCapacity + operations);
+        if (pages > _instance.Buffers.Count / 2)
+            throw new ArgumentException($"kv: the batch may touch about {pages} pages, more than half the buffer pool ({_instance.Buffers.Count} buffers); split it or raise SharedBuffers");
+        _treeLock.EnterWriteLock();
+        if (_fault is { } fault)
+        {
+            _treeLock.ExitWriteLock();
+            throw Faulted(fault);
+        }
+        _tx.Begin(_meta);
+    }
+
+    // Inserts the commit record and publishes the new meta to readers (still under the write lock).
+    private Lsn EndWrite()
+    {
+        Lsn end = _tx.Commit();
+        _meta = _tx.Meta;
+        if (end.IsValid)
+            Interlocked.Increment(ref _commits);
+        Interlocked.Increment(ref _writes);
+        return end;
+    }
+
+    // The transaction failed half-way: its pages are changed in memory and cannot be undone. PANIC
+    // (no page is written any more, the WAL engine refuses everything) while still holding them,
+    // then release them and abandon the instance; the next open recovers.
+    private void FailWrite(Exception e)
+    {
+        if (_fault != null)
+            return;
+        _fault = e;
+        try
+        {
+            _instance.Panic(e);
+        }
+        finally
+        {
+            _tx.Dispose();
+            _instance.Abandon();
+        }
+    }
+
+    private void ThrowIfFaulted()
+    {
+        if (_fault is { } fault)
+            throw Faulted(fault);
+        if (Volatile.Read(ref _disposed) != 0)
+            throw new ObjectDisposedException(nameof(KvStore));
+    }
+
+    private static InvalidOperationException Faulted(Exception fault)
+        => new($"kv: the store failed and must be reopened (recovery brings back every durable commit): {fault.Message}", fault);
+
+    internal static void ValidateKey(ReadOnlySpan<byte> key)
+    {
+        if (key.Length == 0 || key.Length > MaxKeyLength)
+            throw new ArgumentException($"kv: a key must be 1..{MaxKeyLength} bytes (got {key.Length})", nameof(key));
+    }
+
+    internal static void ValidateValue(int length)
+    {
+        if ((uint)length > MaxValueLength)
+            throw new ArgumentException($"kv: a value must be at most {MaxValueLength} bytes (got {length})", "value");
+    }
+
+    /// <summary>Closes the store: a shutdown checkpoint, unless the store failed (then the next open recovers).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _treeLock.EnterWriteLock();   // no transaction in flight
+        try
+        {
+            if (_fault == null)
+                _instance.Dispose();
+        }
+        finally
+        {
+            _treeLock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Closes without a shutdown checkpoint or flush, as a crash would (tests, tools).</summary>
+    internal void Abandon()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _treeLock.EnterWriteLock();
+        try
+        {
+            _instance.Abandon();
+        }
+        finally
+        {
+            _treeLock.ExitWriteLock();
+        }
+    }
+}

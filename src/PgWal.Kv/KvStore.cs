@@ -1,0 +1,309 @@
+// KvStore: PgWal.Kv's public face — an embedded, ordered, durable key-value store whose every page
+// change goes through PgWal's WAL. Concurrency: readers share the tree lock; writers take it alone
+// only while they change pages and insert their records (microseconds), then release it and wait
+// for their commit to be durable outside it, so concurrent commits share fsyncs (group commit).
+// A failure in the middle of a change PANICs the instance (nothing half-done can reach disk) and
+// faults the store; reopening recovers to the last durable commit.
+using PgWal.Format;
+using PgWal.Insert;
+using PgWal.Kv.Tree;
+using PgWal.Storage;
+
+namespace PgWal.Kv;
+
+/// <summary>An open key-value store. Thread-safe.</summary>
+public sealed partial class KvStore : IDisposable
+{
+    /// <summary>Longest key in bytes.</summary>
+    public const int MaxKeyLength = BTree.MaxKeyLength;
+
+    /// <summary>Largest value in bytes (values over about 2 kB are stored out of line).</summary>
+    public const int MaxValueLength = 16 << 20;
+
+    private readonly WalInstance _instance;
+    private readonly KvOptions _options;
+    private readonly ReaderWriterLockSlim _treeLock = new(LockRecursionPolicy.NoRecursion);
+    private readonly BTree _tree = new();
+    private readonly TreeReader _reader;
+    private readonly KvTransaction _tx;          // reused; guarded by the write lock
+    private MetaData _meta;                      // as of the last commit; written under the write lock
+    private volatile Exception? _fault;
+    private long _commits, _reads, _writes;
+    private int _disposed;
+
+    private KvStore(WalInstance instance, KvOptions options)
+    {
+        _instance = instance;
+        _options = options;
+        _reader = new TreeReader(instance.Buffers, options.Relation);
+        _tx = new KvTransaction(instance, options.Relation, new RecordBuilder(), default);
+        using (var meta = instance.Buffers.Read(options.Relation, ForkNumber.Main, new BlockNumber(KvPage.MetaBlock), Pages.ReadMode.ZeroBeyondEnd))
+        {
+            if (KvPage.IsInitialized(meta.Page))
+                _meta = KvPage.ReadMeta(meta.Page);
+        }
+        if (_meta.Root == KvPage.NoPage)
+        {
+            if (!options.CreateIfMissing)
+                throw new InvalidDataException($"kv: no tree in {instance.Location} (relation {options.Relation})");
+            BeginWrite(0, 0);
+            try
+            {
+                BTree.Create(_tx);
+                instance.Wal.Flush(EndWrite());
+            }
+            catch (Exception e)
+            {
+                FailWrite(e);
+                throw;
+            }
+            finally
+            {
+                _treeLock.ExitWriteLock();
+            }
+        }
+    }
+
+    /// <summary>Opens (creating when missing) the store in data directory <paramref name="directory"/>, recovering it when needed.</summary>
+    public static KvStore Open(string directory, KvOptions? options = null) => Open(new FileSystemDataDirectory(directory), options);
+
+    /// <summary>Opens (creating when missing) the store on <paramref name="storage"/>, recovering it when needed.</summary>
+    public static KvStore Open(IDataDirectoryStorage storage, KvOptions? options = null)
+    {
+        options ??= new KvOptions();
+        if (storage.Control.Read(new byte[1]) < 0)
+        {
+            if (!options.CreateIfMissing)
+                throw new DirectoryNotFoundException($"kv: \"{storage.Location}\" is not a data directory (no global/pg_control)");
+            WalInstance.Initialize(storage, options.Init);
+        }
+        options.Instance.ResourceManagers.Register(KvResourceManager.Instance);
+        var instance = WalInstance.Open(storage, options.Instance);
+        try
+        {
+            return new KvStore(instance, options);
+        }
+        catch
+        {
+            instance.Abandon();
+            throw;
+        }
+    }
+
+    /// <summary>The WAL instance underneath (recovery result, checkpoints, WAL statistics).</summary>
+    public WalInstance Instance => _instance;
+
+    /// <summary>Commits, reads and written operations since open.</summary>
+    public (long Commits, long Reads, long Writes) Counters => (Interlocked.Read(ref _commits), Interlocked.Read(ref _reads), Interlocked.Read(ref _writes));
+
+    // ---- reads ----
+
+    /// <summary>The value of <paramref name="key"/>, or null when absent.</summary>
+    public byte[]? Get(ReadOnlySpan<byte> key)
+    {
+        ValidateKey(key);
+        ThrowIfFaulted();
+        byte[]? value;
+        Lsn leafLsn;
+        _treeLock.EnterReadLock();
+        try
+        {
+            value = _reader.Get(_meta, key, out leafLsn);
+        }
+        finally
+        {
+            _treeLock.ExitReadLock();
+        }
+        Interlocked.Increment(ref _reads);
+        WaitDurable(leafLsn);
+        return value;
+    }
+
+    /// <summary>
+    /// The entries with keys in [<paramref name="from"/>, <paramref name="to"/>) in key order, or in
+    /// reverse order with <paramref name="reverse"/>; null bounds are open. Entries are read in
+    /// chunks under the read lock, so a long scan does not hold writers off; each chunk is
+    /// consistent, the scan as a whole sees commits made while it runs.
+    /// </summary>
+    public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(byte[]? from = null, byte[]? to = null, bool reverse = false, int chunk = 256)
+    {
+        var bounds = new ScanBounds(from, to);
+        var buffer = new List<KeyValuePair<byte[], byte[]>>(chunk);
+        byte[]? after = null;
+        while (true)
+        {
+            ThrowIfFaulted();
+            buffer.Clear();
+            Lsn lsn;
+            _treeLock.EnterReadLock();
+            try
+            {
+                lsn = _reader.ReadRange(_meta, bounds, after, reverse, chunk, buffer);
+            }
+            finally
+            {
+                _treeLock.ExitReadLock();
+            }
+            WaitDurable(lsn);
+            foreach (var entry in buffer)
+                yield return entry;
+            if (buffer.Count < chunk)
+                yield break;
+            after = buffer[^1].Key;
+        }
+    }
+
+    /// <summary>
+    /// Checks the whole tree (order, separators, levels, sibling links, overflow chains, free list,
+    /// every block accounted for) under the read lock, and reports its shape.
+    /// </summary>
+    public KvTreeReport CheckTree()
+    {
+        ThrowIfFaulted();
+        _treeLock.EnterReadLock();
+        try
+        {
+            return new TreeChecker(_instance.Buffers, _options.Relation).Check(_meta);
+        }
+        finally
+        {
+            _treeLock.ExitReadLock();
+        }
+    }
+
+    private void WaitDurable(Lsn lsn)
+    {
+        if (_options.DurableReads && lsn > _instance.Wal.FlushedUpTo)
+            _instance.Wal.Flush(lsn);
+    }
+
+    // ---- writes ----
+
+    /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>; durable when it returns (unless asynchronous commit).</summary>
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        ValidateKey(key);
+        ValidateValue(value.Length);
+        Finish(PutCore(key, value));
+    }
+
+    /// <summary>As <see cref="Put"/>, waiting for durability asynchronously.</summary>
+    public ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default)
+    {
+        ValidateKey(key.Span);
+        ValidateValue(value.Length);
+        return FinishAsync(PutCore(key.Span, value.Span), cancellationToken);
+    }
+
+    /// <summary>Removes <paramref name="key"/>; returns whether it was present. Durable when it returns.</summary>
+    public bool Delete(ReadOnlySpan<byte> key)
+    {
+        ValidateKey(key);
+        Finish(DeleteCore(key, out bool existed));
+        return existed;
+    }
+
+    /// <summary>As <see cref="Delete"/>, waiting for durability asynchronously.</summary>
+    public async ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
+    {
+        ValidateKey(key.Span);
+        Lsn end = DeleteCore(key.Span, out bool existed);
+        await FinishAsync(end, cancellationToken).ConfigureAwait(false);
+        return existed;
+    }
+
+    /// <summary>Commits <paramref name="batch"/> atomically; durable when it returns.</summary>
+    public void Write(WriteBatch batch) => Finish(WriteCore(batch));
+
+    /// <summary>As <see cref="Write"/>, waiting for durability asynchronously.</summary>
+    public ValueTask WriteAsync(WriteBatch batch, CancellationToken cancellationToken = default) => FinishAsync(WriteCore(batch), cancellationToken);
+
+    private Lsn PutCore(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        BeginWrite(1, value.Length);
+        try
+        {
+            _tree.Put(_tx, key, value);
+            return EndWrite();
+        }
+        catch (Exception e)
+        {
+            FailWrite(e);
+            throw;
+        }
+        finally
+        {
+            _treeLock.ExitWriteLock();
+        }
+    }
+
+    private Lsn DeleteCore(ReadOnlySpan<byte> key, out bool existed)
+    {
+        BeginWrite(1, 0);
+        try
+        {
+            existed = _tree.Delete(_tx, key);
+            return EndWrite();
+        }
+        catch (Exception e)
+        {
+            FailWrite(e);
+            throw;
+        }
+        finally
+        {
+            _treeLock.ExitWriteLock();
+        }
+    }
+
+    private Lsn WriteCore(WriteBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
+            return Lsn.Invalid;
+        long valueBytes = 0;
+        foreach (var (_, value) in batch.Operations)
+            valueBytes += value?.Length ?? 0;
+        BeginWrite(batch.Count, valueBytes);
+        try
+        {
+            foreach (var (key, value) in batch.Operations)
+            {
+                if (value == null)
+                    _tree.Delete(_tx, key);
+                else
+                    _tree.Put(_tx, key, value);
+            }
+            return EndWrite();
+        }
+        catch (Exception e)
+        {
+            FailWrite(e);
+            throw;
+        }
+        finally
+        {
+            _treeLock.ExitWriteLock();
+        }
+    }
+
+    private void Finish(Lsn commitEnd)
+    {
+        if (!commitEnd.IsValid)
+            return;
+        if (_options.SynchronousCommit)
+            _instance.Wal.Flush(commitEnd);
+        else
+            _instance.Wal.RequestFlush(commitEnd);
+    }
+
+    private ValueTask FinishAsync(Lsn commitEnd, CancellationToken cancellationToken)
+    {
+        if (!commitEnd.IsValid)
+            return default;
+        if (_options.SynchronousCommit)
+            return _instance.Wal.FlushAsync(commitEnd, cancellationToken);
+        _instance.Wal.RequestFlush(commitEnd);
+        return default;
+    }
+}
