@@ -12,8 +12,8 @@ public sealed partial class KvStore
     {
         ThrowIfFaulted();
         long pages = (long)operations * (3 * ((int)_meta.RootLevel + 2)) + 2 * (valueBytes / KvPage.OverflowCapacity + operations);
-        if (pages > _instance.Buffers.Count / 2)
-            throw new ArgumentException($"kv: the batch may touch about {pages} pages, more than half the buffer pool ({_instance.Buffers.Count} buffers); split it or raise SharedBuffers");
+        if (pages > _instance.Buffers.Count * 3 / 4)
+            throw new ArgumentException($"kv: the batch may touch about {pages} pages, more than three quarters of the buffer pool ({_instance.Buffers.Count} buffers); split it or raise SharedBuffers");
         _treeLock.EnterWriteLock();
         if (_fault is { } fault)
         {
@@ -91,6 +91,12 @@ public sealed partial class KvStore
         {
             _treeLock.ExitWriteLock();
         }
+    }
+
+    /// <summary>Named crash point for tests: called (under the write lock) with each kv record's info right after it is inserted.</summary>
+    internal Action<byte>? RecordLogged
+    {
+        set => _tx.AfterLog = value;
     }
 
     /// <summary>Closes without a shutdown checkpoint or flush, as a crash would (tests, tools).</summary>

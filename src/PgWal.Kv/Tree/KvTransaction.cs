@@ -59,6 +59,9 @@ internal sealed class KvTransaction : IDisposable
 
     public int PagesHeld => _held.Count + _pinned.Count;
 
+    /// <summary>Named crash point for tests: called with a record's info right after it is inserted.</summary>
+    public Action<byte>? AfterLog { get; set; }
+
     /// <summary>The meta page's fields as this transaction has changed them.</summary>
     public MetaData Meta
     {
@@ -156,6 +159,7 @@ internal sealed class KvTransaction : IDisposable
         _record.Clear();
         _mainLength = 0;
         RecordsLogged++;
+        AfterLog?.Invoke(info);
         return end;
     }
 
