@@ -30,6 +30,9 @@ internal static class PgWalProgram
             DataDir.DataDirCommands.ControlData(),
             DataDir.DataDirCommands.ResetWal(),
             PageTest.PageTestCommand.Create(),
+            Kv.KvCommands.Create(),
+            Kv.DemoCommand.Create(),
+            Kv.TortureCommand.Create(),
         };
         root.Subcommands.Add(new System.CommandLine.Command("waldump", "Decode and display WAL, like pg_waldump (run `pgwal waldump --help`)"));
         return await root.Parse(args).InvokeAsync();

@@ -51,7 +51,7 @@ internal static class DataDirCommands
             var options = new WalInstanceOptions
             {
                 Wal = new Write.WalOptions { LoggerFactory = logging },
-                ResourceManagers = new ResourceManagerRegistry().Register(PageTestResourceManager.Instance),
+                ResourceManagers = new ResourceManagerRegistry().Register(PageTestResourceManager.Instance).Register(PgWal.Kv.KvResourceManager.Instance),
                 BackgroundCheckpointer = false,
             };
             RecoveryResult result;

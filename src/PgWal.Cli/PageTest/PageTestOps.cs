@@ -35,7 +35,7 @@ internal static class PageTestOps
     }
 
     // SplitMix64 finaliser over the three inputs (HashCode.Combine is randomised per process).
-    private static int Mix(int seed, int worker, ulong seq)
+    internal static int Mix(int seed, int worker, ulong seq)
     {
         ulong z = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ (ulong)(uint)worker * 0xC2B2AE3D27D4EB4FUL ^ seq * 0x165667B19E3779F9UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;

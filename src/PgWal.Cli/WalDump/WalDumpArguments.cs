@@ -108,6 +108,8 @@ internal static class WalDumpArguments
                             break;
                         }
                     }
+                    if (builtin < 0)   // PgWal's own custom managers by name (pg_waldump knows them only as custom###)
+                        builtin = arg.ToLowerInvariant() switch { "kv" => PgWal.Kv.KvResourceManager.RmgrId, "pagetest" => PageTest.PageTestResourceManager.RmgrId, _ => -1 };
                     if (builtin < 0)
                         return Invalid(output, $"resource manager \"{arg}\" does not exist");
                     o.RmgrFilter[builtin] = true;

@@ -67,6 +67,7 @@ internal static class WalDumpCommand
         using var reader = new WalReader(new SegmentDirectorySource(o.WalDirectory!, o.SegmentSize), readerOptions);
         var describers = new RecordDescribers();
         describers.Register(PageTest.PageTestResourceManager.RmgrId, PageTest.PageTestResourceManager.Instance);
+        describers.Register(PgWal.Kv.KvResourceManager.RmgrId, PgWal.Kv.KvResourceManager.Instance);
         var formatter = new RecordLineFormatter(describers);
         var stats = new WalStatistics();
         var geometry = new WalGeometry(o.SegmentSize);

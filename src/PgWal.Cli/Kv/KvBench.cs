@@ -1,0 +1,211 @@
+// KvBench: `pgwal kv bench` — YCSB-style workloads on a PgWal.Kv store. load inserts keys 0..N-1
+// in batches; commit updates one random key per durable commit; read looks up random keys; A/B/C
+// are YCSB's 50/50, 95/5 and read-only mixes. Keys are the zero-padded decimal of their number
+// (16 bytes by default, as bench/compare-kv.sh gives SQLite and PostgreSQL), chosen uniformly or
+// by a scrambled zipfian (YCSB's, theta 0.99). Live progress on stderr; a summary (ops/s, latency
+// percentiles, WAL MB/s, fsyncs/s, checkpoints), and with --json one JSON object as the last line.
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using PgWal.Cli.Bench;
+using PgWal.Cli.DataDir;
+using PgWal.Kv;
+
+namespace PgWal.Cli.Kv;
+
+internal static class KvBench
+{
+    public static Command Create(Option<string> dir)
+    {
+        var workload = new Option<string>("--workload", "-w") { Description = "load | commit | read | A (50% reads, 50% updates) | B (95/5) | C (reads only)", DefaultValueFactory = _ => "A" };
+        var keys = new Option<long>("--keys", "-k") { Description = "keys in the store (load inserts them)", DefaultValueFactory = _ => 100_000 };
+        var keySize = new Option<int>("--key-size") { Description = "key length in bytes (zero-padded decimal)", DefaultValueFactory = _ => 16 };
+        var valueSize = new Option<int>("--value-size") { Description = "value length in bytes", DefaultValueFactory = _ => 100 };
+        var batch = new Option<int>("--batch") { Description = "keys per commit when loading", DefaultValueFactory = _ => 1000 };
+        var clients = new Option<int>("--clients", "-c") { Description = "concurrent clients (threads)", DefaultValueFactory = _ => 16 };
+        var duration = new Option<double>("--duration", "-T") { Description = "seconds to run (not for load)", DefaultValueFactory = _ => 10 };
+        var distribution = new Option<string>("--distribution") { Description = "uniform | zipfian", DefaultValueFactory = _ => "uniform" };
+        var async = new Option<bool>("--async-commit") { Description = "asynchronous commit (returns before the WAL is durable)" };
+        var buffers = new Option<int>("--shared-buffers") { Description = "buffer pool size in 8 kB pages", DefaultValueFactory = _ => 32768 };
+        var json = new Option<bool>("--json") { Description = "print the result as one JSON object (last line)" };
+        var command = new Command("bench", "YCSB-style benchmark of the key-value store")
+        {
+            workload, keys, keySize, valueSize, batch, clients, duration, distribution, async, buffers, json,
+        };
+        command.SetAction(p => DataDirCommands.Guard("kv bench", () =>
+        {
+            var s = new Settings(p.GetValue(workload)!.ToUpperInvariant() is var w && w is "LOAD" or "COMMIT" or "READ" ? w.ToLowerInvariant() : w,
+                p.GetValue(keys), p.GetValue(keySize), p.GetValue(valueSize), p.GetValue(batch), p.GetValue(clients), p.GetValue(duration),
+                p.GetValue(distribution) == "zipfian", p.GetValue(json));
+            s.Validate();
+            if (p.GetValue(distribution) is not ("uniform" or "zipfian"))
+                throw new ArgumentException("--distribution must be uniform or zipfian");
+            string path = p.GetValue(dir)!;
+            var options = new KvOptions
+            {
+                SynchronousCommit = !p.GetValue(async),
+                Instance = new WalInstanceOptions { SharedBuffers = p.GetValue(buffers) },
+            };
+            using var store = KvStore.Open(path, options);
+            return Run(store, s);
+        }));
+        return command;
+    }
+
+    internal sealed record Settings(string Workload, long Keys, int KeySize, int ValueSize, int Batch, int Clients, double Seconds, bool Zipfian, bool Json)
+    {
+        public void Validate()
+        {
+            if (Workload is not ("load" or "commit" or "read" or "A" or "B" or "C"))
+                throw new ArgumentException($"--workload must be load, commit, read, A, B or C (got \"{Workload}\")");
+            if (Keys < 1 || KeySize < Keys.ToString().Length || KeySize > KvStore.MaxKeyLength)
+                throw new ArgumentException($"--keys must be at least 1 and --key-size ({KeySize}) must hold {Keys - 1} in decimal and be at most {KvStore.MaxKeyLength}");
+            if (ValueSize < 0 || ValueSize > KvStore.MaxValueLength || Batch < 1 || Clients < 1 || Clients > 1024 || (Workload != "load" && Seconds <= 0))
+                throw new ArgumentException("--value-size, --batch, --clients or --duration out of range");
+        }
+
+        /// <summary>The read share of the mix (load/commit: 0).</summary>
+        public int ReadPercent => Workload switch { "read" or "C" => 100, "A" => 50, "B" => 95, _ => 0 };
+    }
+
+    internal static byte[] Key(long i, int size) => Encoding.ASCII.GetBytes(i.ToString().PadLeft(size, '0'));
+
+    private static int Run(KvStore store, Settings s)
+    {
+        var wal0 = store.Instance.Wal.Stats;
+        long checkpoints0 = store.Instance.CheckpointsCompleted;
+        var histograms = new LatencyHistogram[s.Clients];
+        long ops = 0;
+        var clock = Stopwatch.StartNew();
+        var threads = new Thread[s.Clients];
+        long nextLoad = 0;
+        var generator = s.Zipfian ? new ScrambledZipfian(s.Keys) : null;
+        for (int c = 0; c < s.Clients; c++)
+        {
+            int client = c;
+            histograms[c] = new LatencyHistogram();
+            threads[c] = new Thread(() =>
+            {
+                var random = new Random(client * 7919 + 1);
+                var value = new byte[s.ValueSize];
+                var h = histograms[client];
+                var batch = new WriteBatch();
+                while (true)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    if (s.Workload == "load")
+                    {
+                        long first = Interlocked.Add(ref nextLoad, s.Batch) - s.Batch;
+                        if (first >= s.Keys)
+                            return;
+                        batch.Clear();
+                        for (long k = first; k < Math.Min(first + s.Batch, s.Keys); k++)
+                        {
+                            random.NextBytes(value);
+                            batch.Put(Key(k, s.KeySize), value);
+                        }
+                        store.Write(batch);
+                        Interlocked.Add(ref ops, batch.Count);
+                    }
+                    else
+                    {
+                        if (clock.Elapsed.TotalSeconds >= s.Seconds)
+                            return;
+                        long k = generator?.Next(random) ?? random.NextInt64(s.Keys);
+                        var key = Key(k, s.KeySize);
+                        if (random.Next(100) < s.ReadPercent)
+                        {
+                            store.Get(key);
+                        }
+                        else
+                        {
+                            random.NextBytes(value);
+                            store.Put(key, value);
+                        }
+                        Interlocked.Increment(ref ops);
+                    }
+                    h.Record((Stopwatch.GetTimestamp() - t0) * 1_000_000 / Stopwatch.Frequency);
+                }
+            }) { IsBackground = true, Name = $"kv bench client {client}" };
+            threads[c].Start();
+        }
+        long lastOps = 0;
+        var lastTime = TimeSpan.Zero;
+        while (threads.Any(t => t.IsAlive))
+        {
+            threads.First(t => t.IsAlive).Join(1000);
+            var now = clock.Elapsed;
+            long done = Interlocked.Read(ref ops);
+            if (now - lastTime >= TimeSpan.FromSeconds(1) && !s.Json)
+            {
+                Console.Error.WriteLine($"kv bench {s.Workload}: {now.TotalSeconds,5:F1} s  {(done - lastOps) / (now - lastTime).TotalSeconds,10:N0} ops/s  {done,12:N0} ops  checkpoints {store.Instance.CheckpointsCompleted - checkpoints0}");
+                (lastOps, lastTime) = (done, now);
+            }
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        var all = new LatencyHistogram();
+        foreach (var h in histograms)
+            all.Merge(h);
+        var wal = store.Instance.Wal.Stats;
+        double walMb = (wal.Bytes - wal0.Bytes) / 1048576.0;
+        var buffers = store.Instance.Buffers.Counters;
+        var result = new Dictionary<string, object>
+        {
+            ["workload"] = s.Workload, ["clients"] = s.Clients, ["distribution"] = s.Zipfian ? "zipfian" : "uniform", ["ops"] = ops,
+            ["seconds"] = Math.Round(seconds, 3), ["ops_per_sec"] = Math.Round(ops / seconds, 1),
+            ["p50_us"] = all.Percentile(0.5), ["p99_us"] = all.Percentile(0.99), ["max_us"] = all.Max,
+            ["wal_mb_per_sec"] = Math.Round(walMb / seconds, 2), ["fsyncs_per_sec"] = Math.Round((wal.Syncs - wal0.Syncs) / seconds, 1),
+            ["checkpoints"] = store.Instance.CheckpointsCompleted - checkpoints0,
+            ["buffer_hit_rate"] = Math.Round(buffers.Hits / (double)Math.Max(1, buffers.Hits + buffers.Reads), 4),
+        };
+        if (s.Json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result));
+            return 0;
+        }
+        string unit = s.Workload == "load" ? "keys" : "ops";
+        Console.WriteLine($"kv bench {s.Workload}: {ops:N0} {unit} by {s.Clients} clients in {seconds:F1} s = {ops / seconds:N0} {unit}/s");
+        Console.WriteLine($"  latency per {(s.Workload == "load" ? $"batch of {s.Batch}" : "op")}: p50 {all.Percentile(0.5)} us, p99 {all.Percentile(0.99)} us, max {all.Max} us");
+        Console.WriteLine($"  WAL {walMb / seconds:F1} MB/s, fsyncs {(wal.Syncs - wal0.Syncs) / seconds:N0}/s, checkpoints {result["checkpoints"]}, buffer hit rate {100 * (double)result["buffer_hit_rate"]:F2} %");
+        return 0;
+    }
+}
+
+/// <summary>YCSB's scrambled zipfian generator (theta 0.99): popular items spread over the key space by an FNV hash.</summary>
+internal sealed class ScrambledZipfian
+{
+    private const double Theta = 0.99;
+    private readonly long _items;
+    private readonly double _alpha, _zetan, _eta, _zeta2;
+
+    public ScrambledZipfian(long items)
+    {
+        _items = items;
+        _zeta2 = Zeta(2);
+        _zetan = Zeta(items);
+        _alpha = 1.0 / (1.0 - Theta);
+        _eta = (1 - Math.Pow(2.0 / items, 1 - Theta)) / (1 - _zeta2 / _zetan);
+    }
+
+    private static double Zeta(long n)
+    {
+        double sum = 0;
+        for (long i = 1; i <= n; i++)
+            sum += 1 / Math.Pow(i, Theta);
+        return sum;
+    }
+
+    public long Next(Random random)
+    {
+        double u = random.NextDouble(), uz = u * _zetan;
+        long rank = uz < 1 ? 0 : uz < 1 + Math.Pow(0.5, Theta) ? 1 : (long)(_items * Math.Pow(_eta * u - _eta + 1, _alpha));
+        ulong hash = 0xCBF29CE484222325UL;
+        for (int b = 0; b < 8; b++)
+        {
+            hash ^= (ulong)(rank >> (8 * b)) & 0xFF;
+            hash *= 0x100000001B3UL;
+        }
+        return (long)(hash % (ulong)_items);
+    }
+}

@@ -1,0 +1,91 @@
+// KvKillLoop: one kill-and-recover iteration of `pgwal demo` / `pgwal torture`. Starts the worker
+// process, lets it commit for a while, SIGKILLs it at a random moment, then opens the store here
+// (crash recovery) and checks (a) every acknowledged batch is present, (b) no batch is partially
+// visible — each client's keys equal the model after exactly the op the store says committed
+// last, which is the acknowledged one or the one in flight — and (c) the tree's invariants.
+using System.Diagnostics;
+using System.Text.Json;
+using PgWal.Cli.PageTest;
+using PgWal.Kv;
+using PgWal.Kv.Tree;
+using PgWal.Recovery;
+
+namespace PgWal.Cli.Kv;
+
+internal sealed class KvKillLoop(string root, int clients, int seed)
+{
+    private readonly KvTortureWorkload.ClientModel[] _models = Enumerable.Range(0, clients).Select(c => new KvTortureWorkload.ClientModel(seed, c)).ToArray();
+
+    public string DataDirectory { get; } = Path.Combine(root, "data");
+    public string AckFile { get; } = Path.Combine(root, "acks.log");
+
+    /// <summary>What the worker reported last before it was killed.</summary>
+    public sealed record Progress(double Seconds, long Commits, long WalBytes, long Fsyncs, long Checkpoints, long BufferHits, long BufferReads);
+
+    public sealed record Outcome(Progress LastProgress, TimeSpan KilledAfter, RecoveryResult Recovery, ulong Acknowledged, ulong CommittedUnacknowledged, KvTreeReport Tree, string? Problem);
+
+    /// <summary>Runs the worker until a random moment in [minRun, maxRun] after it first committed, kills it, recovers, verifies.</summary>
+    public Outcome Iterate(TimeSpan minRun, TimeSpan maxRun, Random random, Action<Progress>? onProgress)
+    {
+        var start = new ProcessStartInfo { FileName = Environment.ProcessPath!, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+            start.ArgumentList.Add(typeof(KvKillLoop).Assembly.Location);
+        foreach (var a in new[] { "kv", "worker", "-D", DataDirectory, "--clients", clients.ToString(), "--seed", seed.ToString(), "--ack-file", AckFile })
+            start.ArgumentList.Add(a);
+        using var child = Process.Start(start) ?? throw new InvalidOperationException("could not start the worker process");
+        var stderr = child.StandardError.ReadToEndAsync();
+        var last = new Progress(0, 0, 0, 0, 0, 0, 0);
+        var killAt = TimeSpan.Zero;
+        var clock = Stopwatch.StartNew();
+        TimeSpan runFor = minRun + TimeSpan.FromMilliseconds(random.NextDouble() * (maxRun - minRun).TotalMilliseconds);
+        while (child.StandardOutput.ReadLine() is { } line)
+        {
+            using var json = JsonDocument.Parse(line);
+            var e = json.RootElement;
+            if (e.GetProperty("event").GetString() != "progress")
+                continue;
+            last = new Progress(e.GetProperty("seconds").GetDouble(), e.GetProperty("commits").GetInt64(), e.GetProperty("wal_bytes").GetInt64(),
+                e.GetProperty("fsyncs").GetInt64(), e.GetProperty("checkpoints").GetInt64(), e.GetProperty("buffer_hits").GetInt64(), e.GetProperty("buffer_reads").GetInt64());
+            onProgress?.Invoke(last);
+            if (last.Commits > 0 && killAt == TimeSpan.Zero)
+                killAt = clock.Elapsed + runFor;   // count from the first commit: every kill hits a running workload
+            if (killAt != TimeSpan.Zero && clock.Elapsed >= killAt)
+                break;
+        }
+        if (child.HasExited)
+            throw new InvalidOperationException($"the worker exited on its own (status {child.ExitCode}): {stderr.Result.Trim()}");
+        child.Kill();   // SIGKILL
+        child.WaitForExit();
+        var killedAfter = clock.Elapsed;
+        return Verify(last, killedAfter);
+    }
+
+    private Outcome Verify(Progress last, TimeSpan killedAfter)
+    {
+        var acked = PageTest.AckFile.Read(AckFile, clients);
+        using var store = KvStore.Open(DataDirectory, KvWorker.Options() with { Instance = KvWorker.Options().Instance with { BackgroundCheckpointer = false } });
+        string? problem = null;
+        ulong inFlightCommitted = 0;
+        for (int c = 0; c < clients && problem == null; c++)
+        {
+            ulong applied = KvTortureWorkload.LastApplied(store, c);
+            if (applied < acked[c])
+                problem = $"(a) client {c}: op {acked[c]} was acknowledged but the store holds only up to op {applied}";
+            else if (applied > acked[c] + 1)
+                problem = $"client {c}: the store holds op {applied}, but only op {acked[c]} was acknowledged and one more can be in flight";
+            else
+            {
+                inFlightCommitted += applied - acked[c];
+                _models[c].AdvanceTo(applied);
+                problem = _models[c].Compare(store) is { } difference ? "(b) " + difference : null;
+            }
+        }
+        var tree = store.CheckTree();
+        if (problem == null && tree.Problems.Count > 0)
+            problem = "(c) tree: " + string.Join("; ", tree.Problems);
+        ulong total = 0;
+        foreach (var a in acked)
+            total += a;
+        return new Outcome(last, killedAfter, store.Instance.Recovery, total, inFlightCommitted, tree, problem);
+    }
+}

@@ -1,0 +1,88 @@
+// KvWorker: `pgwal kv worker` — the workload process `pgwal demo` and `pgwal torture` run and kill.
+// Opens the store (recovering it), then N client threads commit the torture workload's batches,
+// each durable before its (client, op) is appended to the acknowledgement file, which lives
+// outside the data directory. Prints one JSON line when ready and one every 250 ms with the
+// counters the demo displays. Runs until killed (or --duration).
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using PgWal.Cli.DataDir;
+using PgWal.Cli.PageTest;
+using PgWal.Kv;
+
+namespace PgWal.Cli.Kv;
+
+internal static class KvWorker
+{
+    public static Command Create(Option<string> dir)
+    {
+        var clients = new Option<int>("--clients", "-c") { Description = "client threads", DefaultValueFactory = _ => 8 };
+        var seed = new Option<int>("--seed") { Description = "workload seed", DefaultValueFactory = _ => 1 };
+        var ackFile = new Option<string>("--ack-file") { Description = "acknowledgement log (keep it outside the data directory)", Required = true };
+        var duration = new Option<double>("--duration", "-T") { Description = "seconds to run (0 = until killed)" };
+        var command = new Command("worker", "Run the demo/torture workload until killed (used by `pgwal demo` and `pgwal torture`)")
+        {
+            clients, seed, ackFile, duration,
+        };
+        command.SetAction(p => DataDirCommands.Guard("kv worker", () => Run(p.GetValue(dir)!, p.GetValue(clients), p.GetValue(seed), p.GetValue(ackFile)!, p.GetValue(duration))));
+        return command;
+    }
+
+    /// <summary>The instance settings demo, torture and their verifier share: small enough that checkpoints and evictions happen in seconds.</summary>
+    public static KvOptions Options() => new()
+    {
+        Instance = new WalInstanceOptions
+        {
+            SharedBuffers = 2048,
+            CheckpointTimeout = TimeSpan.FromSeconds(3),
+            MaxWalSize = 64L << 20,
+            MinWalSize = 32L << 20,
+        },
+    };
+
+    private static int Run(string path, int clients, int seed, string ackPath, double seconds)
+    {
+        if (clients is < 1 or > 99)
+            throw new ArgumentException("--clients must be 1..99");
+        using var store = KvStore.Open(path, Options());
+        using var acks = new AckFile(ackPath);
+        var r = store.Instance.Recovery;
+        Emit(new Dictionary<string, object> { ["event"] = "ready", ["pid"] = Environment.ProcessId, ["crash_recovery"] = r.CrashRecovery, ["records"] = r.Records });
+        var clock = Stopwatch.StartNew();
+        var threads = new Thread[clients];
+        for (int c = 0; c < clients; c++)
+        {
+            int client = c;
+            threads[c] = new Thread(() =>
+            {
+                var batch = new WriteBatch();
+                ulong seq = KvTortureWorkload.LastApplied(store, client);
+                while (seconds <= 0 || clock.Elapsed.TotalSeconds < seconds)
+                {
+                    store.Write(KvTortureWorkload.Batch(seed, client, ++seq, batch));
+                    acks.Append(client, seq);
+                }
+            }) { IsBackground = true, Name = $"kv client {client}" };
+            threads[c].Start();
+        }
+        while (threads.Any(t => t.IsAlive))
+        {
+            Thread.Sleep(250);
+            var wal = store.Instance.Wal.Stats;
+            var buffers = store.Instance.Buffers.Counters;
+            Emit(new Dictionary<string, object>
+            {
+                ["event"] = "progress", ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3), ["commits"] = store.Counters.Commits,
+                ["wal_bytes"] = wal.Bytes, ["fsyncs"] = wal.Syncs, ["checkpoints"] = store.Instance.CheckpointsCompleted,
+                ["buffer_hits"] = buffers.Hits, ["buffer_reads"] = buffers.Reads,
+            });
+        }
+        return 0;
+    }
+
+    private static void Emit(Dictionary<string, object> line)
+    {
+        Console.Out.WriteLine(JsonSerializer.Serialize(line));
+        Console.Out.Flush();
+    }
+}
