@@ -1,4 +1,4 @@
-// KvResourceManager: PgWal.Kv's resource manager (custom id 130, "kv"). Redo is one generic step
+// KvResourceManager: PgWal.Kv's resource manager (custom id 140, "kv"). Redo is one generic step
 // for every record type: each block's data is the list of page operations the writer applied, so
 // replay applies them to the page when it is older than the record. Its records carry their
 // transaction's xid and are replayed at that transaction's XACT COMMIT (RedoAtCommit), which with
@@ -15,8 +15,8 @@ namespace PgWal.Kv;
 /// <summary>Replays and describes PgWal.Kv's WAL records. Register it with the instance (KvStore does).</summary>
 public sealed class KvResourceManager : IResourceManager
 {
-    /// <summary>The resource manager id PgWal.Kv writes (custom range; pg_waldump shows "custom130").</summary>
-    public const byte RmgrId = 130;
+    /// <summary>The resource manager id PgWal.Kv writes (custom range; pg_waldump shows "custom140").</summary>
+    public const byte RmgrId = 140;
 
     /// <summary>The one instance.</summary>
     public static KvResourceManager Instance { get; } = new();

@@ -109,7 +109,7 @@ public sealed class KvPowerLossTests
         harness.Disk.ExportWal(dir.Path);
         var control = Format.ControlFileData.Decode(ReadControl(harness.Disk));
         string output = WaldumpWalk.AssertWalks(dir.Path, control);
-        Assert.Contains("rmgr: custom130", output);
+        Assert.Contains("rmgr: custom140", output);
         Assert.Contains("desc: COMMIT", output);
     }
 

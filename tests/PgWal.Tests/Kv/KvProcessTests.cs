@@ -31,7 +31,7 @@ public sealed partial class KvProcessTests
         string data = Path.Combine(root, "data");
         var control = Format.ControlFileData.Decode(File.ReadAllBytes(Path.Combine(data, "global", "pg_control")));
         string dump = WaldumpWalk.AssertWalks(Path.Combine(data, "pg_wal"), control);
-        Assert.Contains("rmgr: custom130", dump);
+        Assert.Contains("rmgr: custom140", dump);
     }
 
     [Fact]
