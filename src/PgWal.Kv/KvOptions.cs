@@ -25,7 +25,8 @@ public sealed record KvOptions
     /// <summary>
     /// True (default): a read never returns data a crash could take back — when the leaf it read
     /// holds a commit that is not durable yet, the read waits for it (PostgreSQL shows a synchronous
-    /// commit to others only after its flush, too).
+    /// commit to others only after its flush, too). With asynchronous commit you will usually turn
+    /// this off, or reads of fresh data wait for the flushes the commits skipped.
     /// </summary>
     public bool DurableReads { get; init; } = true;
 

@@ -90,6 +90,7 @@ public sealed partial class KvStore
         finally
         {
             _treeLock.ExitWriteLock();
+            _metrics.Dispose();
         }
     }
 
@@ -112,6 +113,7 @@ public sealed partial class KvStore
         finally
         {
             _treeLock.ExitWriteLock();
+            _metrics.Dispose();
         }
     }
 }

@@ -27,6 +27,7 @@ public sealed partial class KvStore : IDisposable
     private readonly TreeReader _reader;
     private readonly KvTransaction _tx;          // reused; guarded by the write lock
     private MetaData _meta;                      // as of the last commit; written under the write lock
+    private readonly KvMetrics _metrics;
     private volatile Exception? _fault;
     private long _commits, _reads, _writes;
     private int _disposed;
@@ -37,6 +38,7 @@ public sealed partial class KvStore : IDisposable
         _options = options;
         _reader = new TreeReader(instance.Buffers, options.Relation);
         _tx = new KvTransaction(instance, options.Relation, new RecordBuilder(), default);
+        _metrics = new KvMetrics(this, options.Instance.Wal.MeterFactory);
         using (var meta = instance.Buffers.Read(options.Relation, ForkNumber.Main, new BlockNumber(KvPage.MetaBlock), Pages.ReadMode.ZeroBeyondEnd))
         {
             if (KvPage.IsInitialized(meta.Page))
