@@ -45,6 +45,8 @@ public sealed class KvResourceManager : IResourceManager
             if (!record.HasBlock(id))
                 continue;
             var action = context.ReadBufferForRedo(record, id, out var buffer);
+            if (action == RedoAction.NotFound)   // every kv page exists once committed: it was lost
+                throw new InvalidDataException($"kv redo of the record at {record.Lsn}: block {record.Block(id).Block.Value} of relation {record.Block(id).Rel.RelNumber} is missing (beyond the end of its file, or never written), though the record changes it");
             using (buffer)
             {
                 if (action != RedoAction.NeedsRedo)
@@ -101,8 +103,7 @@ public sealed class KvResourceManager : IResourceManager
             case KvRecords.OverflowWrite or KvRecords.OverflowFree when d.Length >= KvRecords.ChainDataSize:
                 output.Append("first "u8).AppendUInt(BinaryPrimitives.ReadUInt32LittleEndian(d))
                     .Append(", pages "u8).AppendUInt(BinaryPrimitives.ReadUInt16LittleEndian(d[4..]));
-                if (info == KvRecords.OverflowWrite)
-                    output.Append(", bytes "u8).AppendInt(BinaryPrimitives.ReadInt32LittleEndian(d[6..]));
+                output.Append(", bytes "u8).AppendInt(BinaryPrimitives.ReadInt32LittleEndian(d[6..]));
                 return;
             case KvRecords.Create when d.Length >= 4:
                 output.Append("root "u8).AppendUInt(BinaryPrimitives.ReadUInt32LittleEndian(d));

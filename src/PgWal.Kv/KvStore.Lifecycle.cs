@@ -7,20 +7,37 @@ public sealed partial class KvStore
 {
     // Takes the write lock (the caller releases it in a finally) and starts the transaction. A batch
     // whose pages might not fit the buffer pool is refused here, before anything changes: every page
-    // a transaction touches stays pinned until its commit.
-    private void BeginWrite(int operations, long valueBytes)
+    // a transaction touches stays pinned until its commit. The estimate: a leaf per operation, the
+    // path and a split's neighbours, three pages per half page of inline items (splits), and the
+    // overflow pages of out-of-line values (freeing a chain pins only its last page).
+    private void BeginWrite(int operations, long inlineBytes, long overflowPages)
     {
         ThrowIfFaulted();
-        long pages = (long)operations * (3 * ((int)_meta.RootLevel + 2)) + 2 * (valueBytes / KvPage.OverflowCapacity + operations);
+        long pages = operations + 3L * ((int)_meta.RootLevel + 2) + 3 * (inlineBytes / (KvPage.Capacity / 2) + 1) + overflowPages;
         if (pages > _instance.Buffers.Count * 3 / 4)
             throw new ArgumentException($"kv: the batch may touch about {pages} pages, more than three quarters of the buffer pool ({_instance.Buffers.Count} buffers); split it or raise SharedBuffers");
         _treeLock.EnterWriteLock();
-        if (_fault is { } fault)
+        if (_fault != null || Volatile.Read(ref _disposed) != 0)
         {
             _treeLock.ExitWriteLock();
-            throw Faulted(fault);
+            ThrowIfFaulted();
         }
         _tx.Begin(_meta);
+    }
+
+    // What one put adds to BeginWrite's estimate.
+    private static void Budget(int keyLength, int valueLength, ref long inlineBytes, ref long overflowPages)
+    {
+        int inline = KvPage.LeafItemSize(keyLength, valueLength);
+        if (inline <= BTree.MaxInlineItem)
+        {
+            inlineBytes += inline;
+        }
+        else
+        {
+            inlineBytes += KvPage.LeafItemSize(keyLength, KvPage.OutOfLineRefSize);
+            overflowPages += Overflow.PagesFor(valueLength);
+        }
     }
 
     // Inserts the commit record and publishes the new meta to readers (still under the write lock).
@@ -50,6 +67,19 @@ public sealed partial class KvStore
         {
             _tx.Dispose();
             _instance.Abandon();
+        }
+    }
+
+    // Takes the read lock, then checks: a reader that queued behind a writer which failed (and left
+    // pages half-changed in memory) or behind Dispose must not walk the tree.
+    private void EnterRead()
+    {
+        ThrowIfFaulted();
+        _treeLock.EnterReadLock();
+        if (_fault != null || Volatile.Read(ref _disposed) != 0)
+        {
+            _treeLock.ExitReadLock();
+            ThrowIfFaulted();
         }
     }
 

@@ -48,7 +48,7 @@ public sealed partial class KvStore : IDisposable
         {
             if (!options.CreateIfMissing)
                 throw new InvalidDataException($"kv: no tree in {instance.Location} (relation {options.Relation})");
-            BeginWrite(0, 0);
+            BeginWrite(0, 0, 0);
             try
             {
                 BTree.Create(_tx);
@@ -104,10 +104,9 @@ public sealed partial class KvStore : IDisposable
     public byte[]? Get(ReadOnlySpan<byte> key)
     {
         ValidateKey(key);
-        ThrowIfFaulted();
         byte[]? value;
         Lsn leafLsn;
-        _treeLock.EnterReadLock();
+        EnterRead();
         try
         {
             value = _reader.Get(_meta, key, out leafLsn);
@@ -134,10 +133,9 @@ public sealed partial class KvStore : IDisposable
         byte[]? after = null;
         while (true)
         {
-            ThrowIfFaulted();
             buffer.Clear();
             Lsn lsn;
-            _treeLock.EnterReadLock();
+            EnterRead();
             try
             {
                 lsn = _reader.ReadRange(_meta, bounds, after, reverse, chunk, buffer);
@@ -161,8 +159,7 @@ public sealed partial class KvStore : IDisposable
     /// </summary>
     public KvTreeReport CheckTree()
     {
-        ThrowIfFaulted();
-        _treeLock.EnterReadLock();
+        EnterRead();
         try
         {
             return new TreeChecker(_instance.Buffers, _options.Relation).Check(_meta);
@@ -222,7 +219,9 @@ public sealed partial class KvStore : IDisposable
 
     private Lsn PutCore(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        BeginWrite(1, value.Length);
+        long inlineBytes = 0, overflowPages = 0;
+        Budget(key.Length, value.Length, ref inlineBytes, ref overflowPages);
+        BeginWrite(1, inlineBytes, overflowPages);
         try
         {
             _tree.Put(_tx, key, value);
@@ -241,7 +240,7 @@ public sealed partial class KvStore : IDisposable
 
     private Lsn DeleteCore(ReadOnlySpan<byte> key, out bool existed)
     {
-        BeginWrite(1, 0);
+        BeginWrite(1, 0, 0);
         try
         {
             existed = _tree.Delete(_tx, key);
@@ -263,10 +262,13 @@ public sealed partial class KvStore : IDisposable
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0)
             return Lsn.Invalid;
-        long valueBytes = 0;
-        foreach (var (_, value) in batch.Operations)
-            valueBytes += value?.Length ?? 0;
-        BeginWrite(batch.Count, valueBytes);
+        long inlineBytes = 0, overflowPages = 0;
+        foreach (var (key, value) in batch.Operations)
+        {
+            if (value != null)
+                Budget(key.Length, value.Length, ref inlineBytes, ref overflowPages);
+        }
+        BeginWrite(batch.Count, inlineBytes, overflowPages);
         try
         {
             foreach (var (key, value) in batch.Operations)

@@ -117,6 +117,7 @@ public sealed partial class WalInstance
             Wal.Close(flush: shutdownCheckpoint);
             Buffers.Dispose();
             _metrics.Dispose();
+            _directoryLock?.Dispose();
         }
     }
 }

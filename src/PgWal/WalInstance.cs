@@ -26,14 +26,15 @@ public sealed partial class WalInstance : IDisposable
     private readonly ControlFileManager _control;
     private readonly Checkpointer _checkpointer;
     private readonly InstanceMetrics _metrics;
+    private readonly IDisposable? _directoryLock;   // postmaster.pid, held until Close
     private ulong _nextXid;          // next full transaction id; Interlocked
     private uint _nextOid;
     private int _state;              // 0 open, 1 closed
 
-    private WalInstance(IDataDirectoryStorage storage, WalInstanceOptions options)
+    private WalInstance(IDataDirectoryStorage storage, WalInstanceOptions options, IDisposable? directoryLock)
     {
-        options.Validate();
         _storage = storage;
+        _directoryLock = directoryLock;
         _options = options;
         _logger = options.Wal.LoggerFactory?.CreateLogger("PgWal.Instance") ?? NullLogger.Instance;
         var stored = ControlFileManager.Read(storage.Control, storage.Location);
@@ -96,8 +97,22 @@ public sealed partial class WalInstance : IDisposable
     /// <summary>Opens a data directory, recovering it when it was not shut down cleanly.</summary>
     /// <exception cref="RecoveryException">The WAL does not allow recovery (unregistered resource manager, missing checkpoint).</exception>
     /// <exception cref="InvalidDataException">The control file is damaged.</exception>
+    /// <exception cref="IOException">Another instance has the data directory open (postmaster.pid).</exception>
     public static WalInstance Open(IDataDirectoryStorage storage, WalInstanceOptions? options = null)
-        => new(storage, options ?? new WalInstanceOptions());
+    {
+        options ??= new WalInstanceOptions();
+        options.Validate();
+        var directoryLock = storage.Lock();
+        try
+        {
+            return new WalInstance(storage, options, directoryLock);
+        }
+        catch
+        {
+            directoryLock?.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>The WAL engine: insert records, flush them.</summary>
     public WalEngine Wal { get; } = null!;
@@ -143,6 +158,37 @@ public sealed partial class WalInstance : IDisposable
     public CheckpointResult Checkpoint()
         => _checkpointer.Run(CheckpointKind.Requested) ?? throw new InvalidOperationException("checkpoint skipped");
 
+    /// <summary>
+    /// PostgreSQL's DELAY_CHKPT_START: no checkpoint takes its redo point until the returned token
+    /// is disposed (on the same or any thread). Hold it across a change made of several records whose
+    /// pages are finally stamped with a later LSN (such as a commit's), from before the first
+    /// record until after the stamp, so full-page writes stay correct. Keep it short: a checkpoint
+    /// waits for it.
+    /// </summary>
+    public CheckpointDelay DelayCheckpointStart()
+    {
+        _checkpointer.StartGate.Enter();
+        return new CheckpointDelay(_checkpointer.StartGate);
+    }
+
     /// <summary>Asks the background checkpointer for a checkpoint without waiting.</summary>
     public void RequestCheckpoint() => _checkpointer.Request();
+}
+
+/// <summary>A held <see cref="WalInstance.DelayCheckpointStart"/>; Dispose releases it (once).</summary>
+public struct CheckpointDelay : IDisposable
+{
+    private CheckpointStartGate? _gate;
+
+    internal CheckpointDelay(CheckpointStartGate gate) => _gate = gate;
+
+    /// <summary>Whether this token still holds the delay.</summary>
+    public readonly bool IsHeld => _gate != null;
+
+    /// <summary>Lets checkpoints start again.</summary>
+    public void Dispose()
+    {
+        _gate?.Exit();
+        _gate = null;
+    }
 }

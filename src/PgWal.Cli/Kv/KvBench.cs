@@ -81,54 +81,67 @@ internal static class KvBench
         var threads = new Thread[s.Clients];
         long nextLoad = 0;
         var generator = s.Zipfian ? new ScrambledZipfian(s.Keys) : null;
+        Exception? failure = null;   // the first client's error stops every client and is reported
         for (int c = 0; c < s.Clients; c++)
         {
             int client = c;
             histograms[c] = new LatencyHistogram();
             threads[c] = new Thread(() =>
             {
-                var random = new Random(client * 7919 + 1);
-                var value = new byte[s.ValueSize];
-                var h = histograms[client];
-                var batch = new WriteBatch();
-                while (true)
+                try
                 {
-                    long t0 = Stopwatch.GetTimestamp();
-                    if (s.Workload == "load")
-                    {
-                        long first = Interlocked.Add(ref nextLoad, s.Batch) - s.Batch;
-                        if (first >= s.Keys)
-                            return;
-                        batch.Clear();
-                        for (long k = first; k < Math.Min(first + s.Batch, s.Keys); k++)
-                        {
-                            random.NextBytes(value);
-                            batch.Put(Key(k, s.KeySize), value);
-                        }
-                        store.Write(batch);
-                        Interlocked.Add(ref ops, batch.Count);
-                    }
-                    else
-                    {
-                        if (clock.Elapsed.TotalSeconds >= s.Seconds)
-                            return;
-                        long k = generator?.Next(random) ?? random.NextInt64(s.Keys);
-                        var key = Key(k, s.KeySize);
-                        if (random.Next(100) < s.ReadPercent)
-                        {
-                            store.Get(key);
-                        }
-                        else
-                        {
-                            random.NextBytes(value);
-                            store.Put(key, value);
-                        }
-                        Interlocked.Increment(ref ops);
-                    }
-                    h.Record((Stopwatch.GetTimestamp() - t0) * 1_000_000 / Stopwatch.Frequency);
+                    RunClient(client);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref failure, e, null);
                 }
             }) { IsBackground = true, Name = $"kv bench client {client}" };
             threads[c].Start();
+        }
+
+        void RunClient(int client)
+        {
+            var random = new Random(client * 7919 + 1);
+            var value = new byte[s.ValueSize];
+            var h = histograms[client];
+            var batch = new WriteBatch();
+            while (Volatile.Read(ref failure) == null)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                if (s.Workload == "load")
+                {
+                    long first = Interlocked.Add(ref nextLoad, s.Batch) - s.Batch;
+                    if (first >= s.Keys)
+                        return;
+                    batch.Clear();
+                    for (long k = first; k < Math.Min(first + s.Batch, s.Keys); k++)
+                    {
+                        random.NextBytes(value);
+                        batch.Put(Key(k, s.KeySize), value);
+                    }
+                    store.Write(batch);
+                    Interlocked.Add(ref ops, batch.Count);
+                }
+                else
+                {
+                    if (clock.Elapsed.TotalSeconds >= s.Seconds)
+                        return;
+                    long k = generator?.Next(random) ?? random.NextInt64(s.Keys);
+                    var key = Key(k, s.KeySize);
+                    if (random.Next(100) < s.ReadPercent)
+                    {
+                        store.Get(key);
+                    }
+                    else
+                    {
+                        random.NextBytes(value);
+                        store.Put(key, value);
+                    }
+                    Interlocked.Increment(ref ops);
+                }
+                h.Record((Stopwatch.GetTimestamp() - t0) * 1_000_000 / Stopwatch.Frequency);
+            }
         }
         long lastOps = 0;
         var lastTime = TimeSpan.Zero;
@@ -143,6 +156,8 @@ internal static class KvBench
                 (lastOps, lastTime) = (done, now);
             }
         }
+        if (failure != null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         double seconds = clock.Elapsed.TotalSeconds;
         var all = new LatencyHistogram();
         foreach (var h in histograms)

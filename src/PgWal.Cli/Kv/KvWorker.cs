@@ -50,17 +50,25 @@ internal static class KvWorker
         Emit(new Dictionary<string, object> { ["event"] = "ready", ["pid"] = Environment.ProcessId, ["crash_recovery"] = r.CrashRecovery, ["records"] = r.Records });
         var clock = Stopwatch.StartNew();
         var threads = new Thread[clients];
+        Exception? failure = null;
         for (int c = 0; c < clients; c++)
         {
             int client = c;
             threads[c] = new Thread(() =>
             {
-                var batch = new WriteBatch();
-                ulong seq = KvTortureWorkload.LastApplied(store, client);
-                while (seconds <= 0 || clock.Elapsed.TotalSeconds < seconds)
+                try
                 {
-                    store.Write(KvTortureWorkload.Batch(seed, client, ++seq, batch));
-                    acks.Append(client, seq);
+                    var batch = new WriteBatch();
+                    ulong seq = KvTortureWorkload.LastApplied(store, client);
+                    while ((seconds <= 0 || clock.Elapsed.TotalSeconds < seconds) && Volatile.Read(ref failure) == null)
+                    {
+                        store.Write(KvTortureWorkload.Batch(seed, client, ++seq, batch));
+                        acks.Append(client, seq);
+                    }
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref failure, e, null);
                 }
             }) { IsBackground = true, Name = $"kv client {client}" };
             threads[c].Start();
@@ -77,6 +85,8 @@ internal static class KvWorker
                 ["buffer_hits"] = buffers.Hits, ["buffer_reads"] = buffers.Reads,
             });
         }
+        if (failure != null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         return 0;
     }
 

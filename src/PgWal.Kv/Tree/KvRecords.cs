@@ -6,7 +6,8 @@
 //   NEWROOT           u16 level, u32 left, u32 right, u16 split slot, u32 new root
 //   UNLINK            u16 pages freed, u32 topmost page freed, u32 parent
 //   COLLAPSE          u32 old root, u32 new root, u16 new root level (old = new: the tree emptied)
-//   OVERFLOW / FREE   u32 first block of this record, u16 pages, u32 bytes
+//   OVERFLOW          u32 first block of this record, u16 pages, u32 bytes
+//   OVERFLOW_FREE     u32 first block of the chain, u16 pages, u32 value bytes
 //   CREATE            u32 root
 using System.Buffers.Binary;
 

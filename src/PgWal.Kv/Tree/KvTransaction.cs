@@ -31,6 +31,10 @@ internal sealed class KvTransaction : IDisposable
     private int _mainLength;
     private bool _metaDirty;
     private MetaData _meta;
+    // Held from the first record until the commit stamp: a checkpoint's redo point must not fall
+    // between them, or a page changed before it would carry an LSN after it and its next change
+    // would get no full-page image (see WalInstance.DelayCheckpointStart).
+    private CheckpointDelay _delay;
 
     public KvTransaction(WalInstance instance, RelFileLocator rel, RecordBuilder builder, MetaData meta)
     {
@@ -83,6 +87,15 @@ internal sealed class KvTransaction : IDisposable
         return pinned.Page;
     }
 
+    /// <summary>A page's kind and next link, read without keeping it pinned (for walking long chains).</summary>
+    public (PageKind Kind, uint Next) Inspect(uint block)
+    {
+        if (_held.TryGetValue(block, out var buffer) || _pinned.TryGetValue(block, out buffer))
+            return (KvPage.Kind(buffer.Page), KvPage.Next(buffer.Page));
+        using var transient = _instance.Buffers.Read(_rel, ForkNumber.Main, new BlockNumber(block));
+        return (KvPage.Kind(transient.Page), KvPage.Next(transient.Page));
+    }
+
     /// <summary>
     /// Allocates a page: the head of the free list, or a new block at the end. The caller must make
     /// it a WILL_INIT block of the next record (its first operation INIT).
@@ -93,7 +106,7 @@ internal sealed class KvTransaction : IDisposable
         {
             uint block = _meta.FreeHead;
             var page = Peek(block);
-            if (KvPage.Kind(page) != PageKind.Free)
+            if (KvPage.Kind(page) is not (PageKind.Free or PageKind.Overflow))   // freed chains join the list whole
                 throw new InvalidDataException($"kv: free-list page {block} is a {KvPage.Kind(page)} page");
             Meta = _meta with { FreeHead = KvPage.Next(page), FreePages = _meta.FreePages - 1 };
             return block;
@@ -135,6 +148,8 @@ internal sealed class KvTransaction : IDisposable
         }
         if (_record.Count > MaxPagesPerRecord + 1)
             throw new InvalidOperationException($"kv: a record may change at most {MaxPagesPerRecord + 1} pages ({_record.Count})");
+        if (!_delay.IsHeld)
+            _delay = _instance.DelayCheckpointStart();
         if (Xid == 0)
             Xid = _instance.AssignTransactionId();
         _builder.Begin(KvResourceManager.RmgrId, info, Xid);
@@ -207,6 +222,7 @@ internal sealed class KvTransaction : IDisposable
 
     private void Release()
     {
+        _delay.Dispose();
         foreach (var buffer in _held.Values)
             buffer.Dispose();
         foreach (var buffer in _pinned.Values)

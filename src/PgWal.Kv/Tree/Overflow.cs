@@ -1,7 +1,8 @@
 // Overflow: values too large to sit in a leaf live out of line in a chain of overflow pages, each
 // holding up to 8,152 bytes; the leaf item keeps the first block and the length. A chain is
-// written with WILL_INIT records of up to 31 pages each, and freed onto the free list when its
-// value is replaced or deleted — in the same transaction, so a crash never leaks or loses one.
+// written with WILL_INIT records of up to 31 pages each, and spliced whole onto the free list when
+// its value is replaced or deleted — in the same transaction, so a crash never leaks or loses one.
+// Free-list pages are therefore Free pages or (freed) Overflow pages; allocation re-initialises both.
 using System.Buffers.Binary;
 using PgWal.Pages;
 
@@ -38,31 +39,30 @@ internal static class Overflow
         return blocks[0];
     }
 
-    /// <summary>Puts the chain of a replaced or deleted value on the free list.</summary>
+    /// <summary>
+    /// Puts the chain of a replaced or deleted value on the free list whole: its last page is linked
+    /// to the old head and the meta page points at its first. One page changes however long the
+    /// chain, so freeing a large value pins nothing but that page (the walk to find it does not pin).
+    /// </summary>
     public static void Free(KvTransaction tx, uint first, int length)
     {
         int pages = PagesFor(length);
-        var blocks = new uint[pages];
-        uint block = first;
+        uint block = first, last = first;
         for (int i = 0; i < pages; i++)
         {
-            var page = tx.Peek(block);
-            if (KvPage.Kind(page) != PageKind.Overflow)
-                throw new InvalidDataException($"kv: block {block} (page {i} of the overflow chain at {first}) is a {KvPage.Kind(page)} page");
-            blocks[i] = block;
-            block = KvPage.Next(page);
+            if (block == KvPage.NoPage)
+                throw new InvalidDataException($"kv: the overflow chain at {first} ends after {i} of {pages} pages");
+            var (kind, next) = tx.Inspect(block);
+            if (kind != PageKind.Overflow)
+                throw new InvalidDataException($"kv: block {block} (page {i} of the overflow chain at {first}) is a {kind} page");
+            last = block;
+            block = next;
         }
         var meta = tx.Meta;
-        uint oldHead = meta.FreeHead;
-        tx.Meta = meta with { FreeHead = blocks[0], FreePages = meta.FreePages + (uint)pages };
-        for (int start = 0; start < pages; start += KvTransaction.MaxPagesPerRecord)
-        {
-            int count = Math.Min(KvTransaction.MaxPagesPerRecord, pages - start);
-            for (int i = start; i < start + count; i++)
-                tx.Block(blocks[i], willInit: true).Init(PageKind.Free, 0, KvPage.NoPage, KvPage.NoPage, i + 1 < pages ? blocks[i + 1] : oldHead);
-            KvRecords.WriteChainData(tx.MainData(KvRecords.ChainDataSize), blocks[start], count, 0);
-            tx.Log(KvRecords.OverflowFree);
-        }
+        tx.Block(last).Next(meta.FreeHead);
+        tx.Meta = meta with { FreeHead = first, FreePages = meta.FreePages + (uint)pages };
+        KvRecords.WriteChainData(tx.MainData(KvRecords.ChainDataSize), first, pages, length);
+        tx.Log(KvRecords.OverflowFree);
     }
 
     /// <summary>Reads a chain into a new array (readers pin each page; the store's read lock keeps writers out).</summary>

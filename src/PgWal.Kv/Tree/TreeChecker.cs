@@ -190,7 +190,7 @@ internal sealed class TreeChecker(BufferManager buffers, RelFileLocator rel)
                 break;
             }
             using var buffer = buffers.Read(rel, ForkNumber.Main, new BlockNumber(block));
-            if (KvPage.Kind(buffer.Page) != PageKind.Free)
+            if (KvPage.Kind(buffer.Page) is not (PageKind.Free or PageKind.Overflow))
             {
                 Problem($"free-list block {block} is a {KvPage.Kind(buffer.Page)} page");
                 break;

@@ -25,6 +25,9 @@ internal sealed class Checkpointer : IDisposable
     private readonly ILogger _logger;
     private readonly Diagnostics.InstanceMetrics _metrics;
     private readonly object _runLock = new();
+
+    /// <summary>Delays the redo point while a client is between a change and its stamp (DELAY_CHKPT_START).</summary>
+    public CheckpointStartGate StartGate { get; } = new();
     private readonly AutoResetEvent _wake = new(false);
     private readonly Thread? _thread;
     private volatile bool _stopping;
@@ -128,7 +131,7 @@ internal sealed class Checkpointer : IDisposable
         if (kind == CheckpointKind.Shutdown)
             _control.Update(c => c with { State = DatabaseState.ShuttingDown });
         Lsn previousRedo = _control.Current.CheckPointCopy.Redo;
-        Lsn redo = _wal.BeginRedoPoint();
+        Lsn redo = StartGate.WhenClear(_wal.BeginRedoPoint);
         bool spread = kind is CheckpointKind.Timed or CheckpointKind.Wal;
         int written = _buffers.WriteDirtyForCheckpoint(spread ? (done, total) => Throttle(done, total, redo, clock) : null);
         int synced = _buffers.SyncWrittenFiles();

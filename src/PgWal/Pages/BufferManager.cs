@@ -274,6 +274,10 @@ public sealed partial class BufferManager : IDisposable
                 }
                 var page = PageMemory(desc.Index).Span;
                 WalFlush(DataPageHeader.ReadLsn(page));
+                // Again under the content lock: a writer that PANICked releases its pages only after
+                // freezing, and a write-back that waited for one of them must not write it now.
+                if (_frozen is { } panic)
+                    throw new InvalidOperationException($"the buffer pool is frozen after a failure; no page is written: {panic.Message}", panic);
                 Span<byte> copy = stackalloc byte[StandardPage.Size];
                 page.CopyTo(copy);
                 if (DataChecksums)

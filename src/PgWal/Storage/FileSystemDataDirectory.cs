@@ -32,6 +32,31 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
     /// <inheritdoc/>
     public IRelationStorage Relations { get; }
 
+    /// <summary>
+    /// Opens <c>postmaster.pid</c> exclusively (.NET takes an flock on it), writing our pid: a second
+    /// instance — in this process or another — gets a clear error instead of running recovery under a
+    /// live one. The kernel drops the lock when the process dies, so a kill -9 leaves nothing stale.
+    /// </summary>
+    public IDisposable? Lock()
+    {
+        string path = Path.Combine(Location, "postmaster.pid");
+        if (!Directory.Exists(Location))
+            return null;   // nothing to open: the control file's absence is reported next
+        try
+        {
+            var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            file.SetLength(0);
+            file.Write(System.Text.Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n{Path.GetFullPath(Location)}\n"));
+            file.Flush();
+            return file;
+        }
+        catch (IOException e) when (File.Exists(path))
+        {
+            // The holder's pid is in the file, but the lock keeps us from reading it.
+            throw new IOException($"data directory \"{Location}\" is in use by another process or instance (lock file \"{path}\")", e);
+        }
+    }
+
     /// <inheritdoc/>
     public IControlFileStorage Control { get; }
 

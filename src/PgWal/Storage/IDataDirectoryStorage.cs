@@ -21,6 +21,13 @@ public interface IDataDirectoryStorage
 
     /// <summary>Creates the directory layout (global/, base/, pg_wal/, pg_wal/archive_status/) durably.</summary>
     void CreateLayout();
+
+    /// <summary>
+    /// Takes the data directory for this process (the postmaster.pid interlock), held until the
+    /// result is disposed; null when the storage cannot be shared anyway (in-memory test disks).
+    /// </summary>
+    /// <exception cref="IOException">Another process (or instance) has the directory open.</exception>
+    IDisposable? Lock() => null;
 }
 
 /// <summary>The control file: read whole, written in place with write + fsync.</summary>
