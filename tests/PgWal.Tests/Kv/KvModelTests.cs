@@ -59,6 +59,8 @@ public sealed class KvModelTests
         {
             store.Dispose();
         }
+        var control = Format.ControlFileData.Decode(File.ReadAllBytes(Path.Combine(dir.Path, "global", "pg_control")));
+        Assert.Contains("rmgr: custom140", WaldumpWalk.AssertWalks(Path.Combine(dir.Path, "pg_wal"), control));
     }
 
     private static void CheckScans(KvStore store, KvModel model, Random random, int step)

@@ -20,6 +20,7 @@ public sealed class KvPowerLossTests
     {
         var kinds = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         int crashes = 0, batchesInFlight = 0;
+        SimulatedDisk? walked = null;
         Parallel.For(1, Seeds + 1, new ParallelOptions { MaxDegreeOfParallelism = 2 }, seed =>
         {
             var harness = new KvCrashHarness(seed, new KvModel(seed * 31, keySpace: 300, longKeyPercent: 3));
@@ -43,11 +44,18 @@ public sealed class KvPowerLossTests
                 harness.Disk.PowerCycle();
             }
             harness.OpenAndVerify().Dispose();
+            if (seed == 1)
+                walked = harness.Disk;
         });
         string summary = string.Join(", ", kinds.OrderBy(k => k.Key).Select(k => $"{k.Key}: {k.Value}")) + $"; multi-record ops in flight: {batchesInFlight}";
         Assert.True(crashes >= 500, $"only {crashes} crash points: {summary}");
         Assert.True(kinds.Where(k => k.Key.EndsWith("in checkpoint")).Sum(k => k.Value) >= 50, summary);
         Assert.True(batchesInFlight >= 20, summary);
+
+        using var dir = new TempDirectory();         // the WAL of a whole crash chain, read by pg_waldump 15
+        walked!.ExportWal(dir.Path);
+        string output = WaldumpWalk.AssertWalks(dir.Path, Format.ControlFileData.Decode(ReadControl(walked)));
+        Assert.Contains("rmgr: custom140", output);
     }
 
     [Fact]
