@@ -2,10 +2,13 @@
 // compared (gets, forward and backward scans with random bounds), across clean reopens and
 // abandoned (crash-like) reopens, with a buffer pool small enough that pages are evicted all the time.
 using PgWal.Kv;
+using PgWal.Tests.Crash;
 using PgWal.Tests.Infrastructure;
 
 namespace PgWal.Tests.Kv;
 
+// Thousands of durable commits: run alone with the crash tests, not beside the timing-sensitive ones.
+[Collection(CrashCollection.Name)]
 public sealed class KvModelTests
 {
     private static KvOptions SmallOptions() => new()
