@@ -121,6 +121,29 @@ public sealed class KvModelTests
     }
 
     [Fact]
+    public void AsynchronousCommit_DoesNotWaitForFsyncs_AndTheWalWriterMakesItDurableInTime()
+    {
+        using var dir = new TempDirectory();
+        var delay = TimeSpan.FromMilliseconds(100);
+        var options = SmallOptions() with
+        {
+            SynchronousCommit = false,
+            DurableReads = false,
+            Instance = SmallOptions().Instance with { Wal = new Write.WalOptions { WalWriterDelay = delay } },
+        };
+        using var store = KvStore.Open(dir.Path, options);
+        long syncs = store.Instance.Wal.Stats.Syncs;
+        for (int i = 0; i < 500; i++)
+            store.Put(System.Text.Encoding.ASCII.GetBytes($"k{i}"), "v"u8);
+        Lsn last = store.Instance.Wal.InsertedUpTo;
+        Assert.True(store.Instance.Wal.Stats.Syncs - syncs < 100, $"{store.Instance.Wal.Stats.Syncs - syncs} syncs for 500 asynchronous commits");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (store.Instance.Wal.FlushedUpTo < last && clock.Elapsed < 3 * delay + TimeSpan.FromSeconds(1))
+            Thread.Sleep(5);
+        Assert.True(store.Instance.Wal.FlushedUpTo >= last, $"not durable {clock.Elapsed.TotalMilliseconds:F0} ms after the last commit");
+    }
+
+    [Fact]
     public void BadKeysAndValues_AreRefused_BeforeAnythingChanges()
     {
         using var dir = new TempDirectory();
