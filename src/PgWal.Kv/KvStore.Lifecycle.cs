@@ -7,13 +7,15 @@ public sealed partial class KvStore
 {
     // Takes the write lock (the caller releases it in a finally) and starts the transaction. A batch
     // whose pages might not fit the buffer pool is refused here, before anything changes: every page
-    // a transaction touches stays pinned until its commit. The estimate: a leaf per operation, the
-    // path and a split's neighbours, three pages per half page of inline items (splits), and the
-    // overflow pages of out-of-line values (freeing a chain pins only its last page).
+    // a transaction changes stays locked until its commit (pages it only looks at are unpinned after
+    // each operation). The estimate per operation: its path, a freed chain's last page and an emptied
+    // leaf's two siblings; then a split's neighbours, three pages per half page of inline items, and
+    // the overflow pages of out-of-line values. KvTransaction refuses, before changing anything, a
+    // page beyond what the pool can spare, should a batch still get there.
     private void BeginWrite(int operations, long inlineBytes, long overflowPages)
     {
         ThrowIfFaulted();
-        long pages = operations + 3L * ((int)_meta.RootLevel + 2) + 3 * (inlineBytes / (KvPage.Capacity / 2) + 1) + overflowPages;
+        long pages = operations * ((int)_meta.RootLevel + 4L) + 3L * ((int)_meta.RootLevel + 2) + 3 * (inlineBytes / (KvPage.Capacity / 2) + 1) + overflowPages;
         if (pages > _instance.Buffers.Count * 3 / 4)
             throw new ArgumentException($"kv: the batch may touch about {pages} pages, more than three quarters of the buffer pool ({_instance.Buffers.Count} buffers); split it or raise SharedBuffers");
         _treeLock.EnterWriteLock();
@@ -51,11 +53,17 @@ public sealed partial class KvStore
         return end;
     }
 
-    // The transaction failed half-way: its pages are changed in memory and cannot be undone. PANIC
-    // (no page is written any more, the WAL engine refuses everything) while still holding them,
-    // then release them and abandon the instance; the next open recovers.
+    // The transaction failed. Before it changed any page (a read error, the pool exhausted) that is
+    // a plain error: release and rethrow. After, its pages are changed in memory and cannot be
+    // undone: PANIC (no page is written any more, the WAL engine refuses everything) while still
+    // holding them, then release them and abandon the instance; the next open recovers.
     private void FailWrite(Exception e)
     {
+        if (!_tx.Dirtied)
+        {
+            _tx.Dispose();
+            return;
+        }
         if (_fault != null)
             return;
         _fault = e;

@@ -77,7 +77,14 @@ public sealed partial class KvStore : IDisposable
         {
             if (!options.CreateIfMissing)
                 throw new DirectoryNotFoundException($"kv: \"{storage.Location}\" is not a data directory (no global/pg_control)");
-            WalInstance.Initialize(storage, options.Init);
+            try
+            {
+                WalInstance.Initialize(storage, options.Init);
+            }
+            catch (IOException) when (storage.Control.Read(new byte[1]) >= 0)
+            {
+                // another process created it first: open what it created
+            }
         }
         options.Instance.ResourceManagers.Register(KvResourceManager.Instance);
         var instance = WalInstance.Open(storage, options.Instance);
@@ -225,6 +232,7 @@ public sealed partial class KvStore : IDisposable
         try
         {
             _tree.Put(_tx, key, value);
+            _tx.EndOperation();
             return EndWrite();
         }
         catch (Exception e)
@@ -244,6 +252,7 @@ public sealed partial class KvStore : IDisposable
         try
         {
             existed = _tree.Delete(_tx, key);
+            _tx.EndOperation();
             return EndWrite();
         }
         catch (Exception e)
@@ -277,6 +286,7 @@ public sealed partial class KvStore : IDisposable
                     _tree.Delete(_tx, key);
                 else
                     _tree.Put(_tx, key, value);
+                _tx.EndOperation();
             }
             return EndWrite();
         }

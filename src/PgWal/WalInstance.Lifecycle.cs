@@ -22,6 +22,11 @@ public sealed partial class WalInstance
         if (storage.Control.Read(new byte[1]) >= 0)
             throw new IOException($"directory \"{storage.Location}\" already holds a data directory (global/pg_control exists)");
         storage.CreateLayout();
+        // Under the directory's lock, and checked again: two processes creating the same directory
+        // at once must not both write a first segment and a control file.
+        using var directoryLock = storage.Lock();
+        if (storage.Control.Read(new byte[1]) >= 0)
+            throw new IOException($"directory \"{storage.Location}\" already holds a data directory (global/pg_control exists)");
         ulong sysid = options.SystemIdentifier != 0 ? options.SystemIdentifier : NewSystemIdentifier();
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         Lsn redo = geometry.SegmentStart(new SegmentNumber(1)) + (ulong)PageHeader.LongSize;   // 0/1000028 with 16 MB segments

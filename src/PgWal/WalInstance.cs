@@ -163,7 +163,8 @@ public sealed partial class WalInstance : IDisposable
     /// is disposed (on the same or any thread). Hold it across a change made of several records whose
     /// pages are finally stamped with a later LSN (such as a commit's), from before the first
     /// record until after the stamp, so full-page writes stay correct. Keep it short: a checkpoint
-    /// waits for it.
+    /// waits for it — so a holder must not itself run <see cref="Checkpoint"/> or <see cref="Dispose"/>
+    /// (that waits for the holder: a self-deadlock).
     /// </summary>
     public CheckpointDelay DelayCheckpointStart()
     {

@@ -48,12 +48,33 @@ internal sealed class KvTransaction : IDisposable
     public void Begin(MetaData meta)
     {
         Release();
+        Dirtied = false;
         _record.Clear();
         _meta = meta;
         _metaDirty = false;
         Xid = 0;
         RecordsLogged = 0;
         _mainLength = 0;
+    }
+
+    /// <summary>True once a page was changed in memory: from then on a failure cannot be undone (PANIC).</summary>
+    public bool Dirtied { get; private set; }
+
+    /// <summary>
+    /// Unpins the pages the last operation only looked at (its descent); the pages it changed stay
+    /// locked until the commit. Keeps a batch's pins to the pages it changes.
+    /// </summary>
+    public void EndOperation()
+    {
+        foreach (var buffer in _pinned.Values)
+            buffer.Dispose();
+        _pinned.Clear();
+    }
+
+    private void EnsureRoomForOneMorePage()
+    {
+        if (_held.Count + _pinned.Count >= _instance.Buffers.Count - 4)
+            throw new InvalidOperationException($"kv: the transaction holds {_held.Count + _pinned.Count} pages, all the buffer pool ({_instance.Buffers.Count} buffers) can spare; split the batch or raise SharedBuffers");
     }
 
     /// <summary>The transaction id, assigned with the first record (0 until then).</summary>
@@ -83,7 +104,10 @@ internal sealed class KvTransaction : IDisposable
         if (_held.TryGetValue(block, out var held))
             return held.Page;
         if (!_pinned.TryGetValue(block, out var pinned))
+        {
+            EnsureRoomForOneMorePage();
             _pinned[block] = pinned = _instance.Buffers.Read(_rel, ForkNumber.Main, new BlockNumber(block));
+        }
         return pinned.Page;
     }
 
@@ -153,10 +177,13 @@ internal sealed class KvTransaction : IDisposable
         if (Xid == 0)
             Xid = _instance.AssignTransactionId();
         _builder.Begin(KvResourceManager.RmgrId, info, Xid);
+        for (int id = 0; id < _record.Count; id++)   // lock every page first: running out of buffers changes nothing
+            Lock(_record[id].Block, _record[id].WillInit);
+        Dirtied = true;
         for (int id = 0; id < _record.Count; id++)
         {
             var (block, ops, willInit) = _record[id];
-            var buffer = Lock(block, willInit);
+            var buffer = _held[block];
             PageOps.Apply(buffer.Page, ops.Written);
             buffer.MarkDirty();
             buffer.RegisterWith(_builder, id, willInit ? BlockRegistration.Standard | BlockRegistration.WillInit : BlockRegistration.Standard);
@@ -190,10 +217,12 @@ internal sealed class KvTransaction : IDisposable
         }
         else if (willInit)
         {
+            EnsureRoomForOneMorePage();
             buffer = _instance.Buffers.Read(_rel, ForkNumber.Main, new BlockNumber(block), ReadMode.ZeroAndLock);
         }
         else
         {
+            EnsureRoomForOneMorePage();
             buffer = _instance.Buffers.Read(_rel, ForkNumber.Main, new BlockNumber(block));
             buffer.LockExclusive();
         }

@@ -32,6 +32,7 @@ internal sealed class Checkpointer : IDisposable
     private readonly Thread? _thread;
     private volatile bool _stopping;
     private volatile bool _requested;
+    private int _waiting;                        // callers of Run waiting for _runLock; Interlocked
     private Exception? _failure;                 // first failure; every later checkpoint rethrows it
     private long _lastStartTicks;                // Stopwatch ticks of the last checkpoint's start
     private Lsn _lastCheckpointEnd;              // guarded by _runLock
@@ -104,8 +105,10 @@ internal sealed class Checkpointer : IDisposable
     /// <summary>Runs a checkpoint now on the calling thread (waiting for one in progress first).</summary>
     public CheckpointResult? Run(CheckpointKind kind)
     {
+        Interlocked.Increment(ref _waiting);   // a paced checkpoint in progress finishes at full speed
         lock (_runLock)
         {
+            Interlocked.Decrement(ref _waiting);
             if (Failure is { } failure)
                 throw new InvalidOperationException("an earlier checkpoint failed; restart (recovery) is required", failure);
             try
@@ -174,8 +177,8 @@ internal sealed class Checkpointer : IDisposable
     // CheckpointWriteDelay / IsCheckpointOnSchedule: sleep while ahead of both the time and the WAL schedule.
     private void Throttle(int done, int total, Lsn redo, Stopwatch clock)
     {
-        if (_stopping || _requested)
-            return;     // someone is waiting: finish at full speed
+        if (_stopping || _requested || Volatile.Read(ref _waiting) > 0)
+            return;     // someone is waiting: finish at full speed (as CHECKPOINT makes PostgreSQL's)
         double progress = (double)done / total * _options.CheckpointCompletionTarget;
         double byWal = (_wal.InsertedUpTo - Lsn.Min(redo, _wal.InsertedUpTo)) / (double)WalTrigger;
         double byTime = clock.Elapsed / _options.CheckpointTimeout;

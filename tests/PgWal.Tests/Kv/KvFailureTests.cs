@@ -178,6 +178,38 @@ public sealed class KvFailureTests
     }
 
     [Fact]
+    public void BatchOfDeletesFreeingChainsAndEmptyingLeaves_InATinyPool_IsRefusedOrRuns_NeverAPanic()
+    {
+        using var dir = new TempDirectory();
+        var options = DirectoryOptions() with { Instance = DirectoryOptions().Instance with { SharedBuffers = 64 } };
+        using var store = KvStore.Open(dir.Path, options);
+        var model = new KvModel(9, keySpace: 400, longKeyPercent: 100);    // ~1 kB keys: 7 per leaf
+        for (int i = 0; i < 400; i++)
+            store.Put(model.Key(i), new byte[3000]);                          // out of line: one chain each
+        foreach (int step in new[] { 8, 40, 100 })
+        {
+            var batch = new WriteBatch();
+            for (int i = 0; i < 400; i += step)
+                batch.Delete(model.Key(i));
+            try
+            {
+                store.Write(batch);
+            }
+            catch (ArgumentException e)
+            {
+                Assert.Contains("buffer pool", e.Message);
+            }
+            Assert.NotNull(store.Get(model.Key(1)));                           // usable either way: no PANIC
+            Assert.Empty(store.CheckTree().Problems);
+        }
+        var small = new WriteBatch();
+        for (int i = 0; i < 3; i++)
+            small.Delete(model.Key(i * 3 + 2));
+        store.Write(small);
+        Assert.Null(store.Get(model.Key(2)));
+    }
+
+    [Fact]
     public void SecondOpenOfADirectory_IsRefused_UntilTheFirstCloses()
     {
         using var dir = new TempDirectory();
