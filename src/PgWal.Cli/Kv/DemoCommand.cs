@@ -44,7 +44,13 @@ internal static class DemoCommand
         }
         Console.WriteLine($"verify:   all {outcome.Acknowledged:N0} acknowledged commits present ({outcome.CommittedUnacknowledged} more committed just before the kill, not yet acknowledged); no partial batch");
         Console.WriteLine($"          tree sound: {t.Levels} levels, {t.Keys:N0} keys, {t.LeafPages} leaf + {t.InternalPages} internal + {t.OverflowPages} overflow + {t.FreePages} free pages, every block accounted for");
-        Console.WriteLine($"pgwal demo: OK. Look around: pgwal kv -D {loop.DataDirectory} scan | pgwal controldata {loop.DataDirectory} | pgwal waldump -p {loop.DataDirectory}/pg_wal -r kv");
+        // The segment where replay ended still holds the last records before the kill (older ones may be recycled).
+        var geometry = new Format.WalGeometry(outcome.SegmentSize);
+        string segment = Format.SegmentFileName.Format(TimelineId.First, geometry.SegmentOf(r.EndOfWal), geometry);
+        Console.WriteLine("pgwal demo: OK. Look around:");
+        Console.WriteLine($"  pgwal kv -D {loop.DataDirectory} scan --limit 10");
+        Console.WriteLine($"  pgwal controldata {loop.DataDirectory}");
+        Console.WriteLine($"  pgwal waldump -p {loop.DataDirectory}/pg_wal -r kv -n 20 {segment}       (or PostgreSQL's pg_waldump: rmgr custom140)");
         return 0;
     }
 

@@ -22,7 +22,7 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
     /// <summary>What the worker reported last before it was killed.</summary>
     public sealed record Progress(double Seconds, long Commits, long WalBytes, long Fsyncs, long Checkpoints, long BufferHits, long BufferReads);
 
-    public sealed record Outcome(Progress LastProgress, TimeSpan KilledAfter, RecoveryResult Recovery, ulong Acknowledged, ulong CommittedUnacknowledged, KvTreeReport Tree, string? Problem);
+    public sealed record Outcome(Progress LastProgress, TimeSpan KilledAfter, RecoveryResult Recovery, ulong Acknowledged, ulong CommittedUnacknowledged, KvTreeReport Tree, string? Problem, int SegmentSize);
 
     /// <summary>Runs the worker until a random moment in [minRun, maxRun] after it first committed, kills it, recovers, verifies.</summary>
     public Outcome Iterate(TimeSpan minRun, TimeSpan maxRun, Random random, Action<Progress>? onProgress)
@@ -86,6 +86,6 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
         ulong total = 0;
         foreach (var a in acked)
             total += a;
-        return new Outcome(last, killedAfter, store.Instance.Recovery, total, inFlightCommitted, tree, problem);
+        return new Outcome(last, killedAfter, store.Instance.Recovery, total, inFlightCommitted, tree, problem, (int)store.Instance.ControlFile.WalSegmentSize);
     }
 }
