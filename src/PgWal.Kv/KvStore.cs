@@ -127,6 +127,33 @@ public sealed partial class KvStore : IDisposable
         return value;
     }
 
+    /// <summary>As <see cref="Get"/>, waiting for durability (DurableReads) asynchronously.</summary>
+    public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
+    {
+        ValidateKey(key.Span);
+        byte[]? value;
+        Lsn leafLsn;
+        EnterRead();
+        try
+        {
+            value = _reader.Get(_meta, key.Span, out leafLsn);
+        }
+        finally
+        {
+            _treeLock.ExitReadLock();
+        }
+        Interlocked.Increment(ref _reads);
+        if (!_options.DurableReads || leafLsn <= _instance.Wal.FlushedUpTo)
+            return ValueTask.FromResult(value);
+        return WaitThenReturn(_instance.Wal.FlushAsync(leafLsn, cancellationToken), value);
+
+        static async ValueTask<byte[]?> WaitThenReturn(ValueTask flush, byte[]? value)
+        {
+            await flush.ConfigureAwait(false);
+            return value;
+        }
+    }
+
     /// <summary>
     /// The entries with keys in [<paramref name="from"/>, <paramref name="to"/>) in key order, or in
     /// reverse order with <paramref name="reverse"/>; null bounds are open. Entries are read in

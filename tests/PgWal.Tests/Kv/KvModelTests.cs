@@ -90,7 +90,7 @@ public sealed class KvModelTests
     }
 
     [Fact]
-    public void Values_UpToSixteenMegabytes_RoundTrip_AndTheirPagesAreReused()
+    public async Task Values_UpToSixteenMegabytes_RoundTrip_AndTheirPagesAreReused()
     {
         using var dir = new TempDirectory();
         using (var store = KvStore.Open(dir.Path))
@@ -100,6 +100,14 @@ public sealed class KvModelTests
             random.NextBytes(big);
             store.Put("big"u8, big);
             Assert.Equal(big, store.Get("big"u8));
+            Assert.Equal(big, await store.GetAsync("big"u8.ToArray()));
+            await store.PutAsync("async"u8.ToArray(), big);
+            Assert.True(await store.DeleteAsync("async"u8.ToArray()));
+            var largest = new byte[KvStore.MaxValueLength];
+            random.NextBytes(largest);
+            store.Put("largest"u8, largest);
+            Assert.Equal(largest, store.Get("largest"u8));
+            Assert.True(store.Delete("largest"u8));
             long blocks = store.CheckTree().Blocks;
             var other = new byte[(1 << 20) - 77];
             random.NextBytes(other);
