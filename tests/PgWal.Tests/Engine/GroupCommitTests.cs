@@ -16,6 +16,11 @@ public class GroupCommitTests
         var (engine, storage) = EngineTestKit.Start(dir.Path, new WalOptions { WalWriterDelay = TimeSpan.Zero });
         const int committers = 64, commitsEach = 100;
         var violations = new ConcurrentQueue<string>();
+        // 64 committers must actually run concurrently: with the pool's default minimum (one thread
+        // per core) and other tests keeping it busy, tasks queue behind a leader's fsync and the test
+        // would measure thread injection instead of group commit (it failed that way in CI).
+        ThreadPool.GetMinThreads(out int minWorkers, out int minIo);
+        ThreadPool.SetMinThreads(Math.Max(minWorkers, committers + 8), minIo);
         using (engine)
         {
             var tasks = Enumerable.Range(0, committers).Select(c => Task.Run(async () =>
@@ -32,7 +37,14 @@ public class GroupCommitTests
                         violations.Enqueue($"commit {c}/{i}: FlushedUpTo {engine.FlushedUpTo} < {end}");
                 }
             })).ToArray();
-            await Task.WhenAll(tasks);
+            try
+            {
+                await Task.WhenAll(tasks);
+            }
+            finally
+            {
+                ThreadPool.SetMinThreads(minWorkers, minIo);
+            }
         }
         Assert.Empty(violations);
         long commits = committers * commitsEach;
