@@ -115,22 +115,7 @@ public sealed partial class KvStore
     }
 
     /// <summary>Closes the store: a shutdown checkpoint, unless the store failed (then the next open recovers).</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-            return;
-        _treeLock.EnterWriteLock();   // no transaction in flight
-        try
-        {
-            if (_fault == null)
-                _instance.Dispose();
-        }
-        finally
-        {
-            _treeLock.ExitWriteLock();
-            _metrics.Dispose();
-        }
-    }
+    public void Dispose() => Close(shutdownCheckpoint: true);
 
     /// <summary>Named crash point for tests: called (under the write lock) with each kv record's info right after it is inserted.</summary>
     internal Action<byte>? RecordLogged
@@ -139,14 +124,19 @@ public sealed partial class KvStore
     }
 
     /// <summary>Closes without a shutdown checkpoint or flush, as a crash would (tests, tools).</summary>
-    internal void Abandon()
+    internal void Abandon() => Close(shutdownCheckpoint: false);
+
+    private void Close(bool shutdownCheckpoint)
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        _treeLock.EnterWriteLock();
+        _treeLock.EnterWriteLock();   // no transaction in flight
         try
         {
-            _instance.Abandon();
+            if (shutdownCheckpoint && _fault == null)
+                _instance.Dispose();
+            else
+                _instance.Abandon();    // after a failure FailWrite has abandoned it already; a second call does nothing
         }
         finally
         {

@@ -110,40 +110,17 @@ public sealed partial class KvStore : IDisposable
     /// <summary>The value of <paramref name="key"/>, or null when absent.</summary>
     public byte[]? Get(ReadOnlySpan<byte> key)
     {
-        ValidateKey(key);
-        byte[]? value;
-        Lsn leafLsn;
-        EnterRead();
-        try
-        {
-            value = _reader.Get(_meta, key, out leafLsn);
-        }
-        finally
-        {
-            _treeLock.ExitReadLock();
-        }
-        Interlocked.Increment(ref _reads);
-        WaitDurable(leafLsn);
+        var value = Lookup(key, out Lsn leafLsn);
+        if (MustWaitFor(leafLsn))
+            _instance.Wal.Flush(leafLsn);
         return value;
     }
 
     /// <summary>As <see cref="Get"/>, waiting for durability (DurableReads) asynchronously.</summary>
     public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
     {
-        ValidateKey(key.Span);
-        byte[]? value;
-        Lsn leafLsn;
-        EnterRead();
-        try
-        {
-            value = _reader.Get(_meta, key.Span, out leafLsn);
-        }
-        finally
-        {
-            _treeLock.ExitReadLock();
-        }
-        Interlocked.Increment(ref _reads);
-        if (!_options.DurableReads || leafLsn <= _instance.Wal.FlushedUpTo)
+        var value = Lookup(key.Span, out Lsn leafLsn);
+        if (!MustWaitFor(leafLsn))
             return ValueTask.FromResult(value);
         return WaitThenReturn(_instance.Wal.FlushAsync(leafLsn, cancellationToken), value);
 
@@ -178,7 +155,8 @@ public sealed partial class KvStore : IDisposable
             {
                 _treeLock.ExitReadLock();
             }
-            WaitDurable(lsn);
+            if (MustWaitFor(lsn))
+                _instance.Wal.Flush(lsn);
             foreach (var entry in buffer)
                 yield return entry;
             if (buffer.Count < chunk)
@@ -204,11 +182,25 @@ public sealed partial class KvStore : IDisposable
         }
     }
 
-    private void WaitDurable(Lsn lsn)
+    private byte[]? Lookup(ReadOnlySpan<byte> key, out Lsn leafLsn)
     {
-        if (_options.DurableReads && lsn > _instance.Wal.FlushedUpTo)
-            _instance.Wal.Flush(lsn);
+        ValidateKey(key);
+        byte[]? value;
+        EnterRead();
+        try
+        {
+            value = _reader.Get(_meta, key, out leafLsn);
+        }
+        finally
+        {
+            _treeLock.ExitReadLock();
+        }
+        Interlocked.Increment(ref _reads);
+        return value;
     }
+
+    // DurableReads: a page whose LSN is past the flushed WAL may hold a commit a crash would undo.
+    private bool MustWaitFor(Lsn pageLsn) => _options.DurableReads && pageLsn > _instance.Wal.FlushedUpTo;
 
     // ---- writes ----
 
@@ -217,7 +209,7 @@ public sealed partial class KvStore : IDisposable
     {
         ValidateKey(key);
         ValidateValue(value.Length);
-        Finish(PutCore(key, value));
+        Finish(SingleCore(key, value, delete: false, out _));
     }
 
     /// <summary>As <see cref="Put"/>, waiting for durability asynchronously.</summary>
@@ -225,14 +217,14 @@ public sealed partial class KvStore : IDisposable
     {
         ValidateKey(key.Span);
         ValidateValue(value.Length);
-        return FinishAsync(PutCore(key.Span, value.Span), cancellationToken);
+        return FinishAsync(SingleCore(key.Span, value.Span, delete: false, out _), cancellationToken);
     }
 
     /// <summary>Removes <paramref name="key"/>; returns whether it was present. Durable when it returns.</summary>
     public bool Delete(ReadOnlySpan<byte> key)
     {
         ValidateKey(key);
-        Finish(DeleteCore(key, out bool existed));
+        Finish(SingleCore(key, default, delete: true, out bool existed));
         return existed;
     }
 
@@ -240,7 +232,7 @@ public sealed partial class KvStore : IDisposable
     public async ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
     {
         ValidateKey(key.Span);
-        Lsn end = DeleteCore(key.Span, out bool existed);
+        Lsn end = SingleCore(key.Span, default, delete: true, out bool existed);
         await FinishAsync(end, cancellationToken).ConfigureAwait(false);
         return existed;
     }
@@ -251,15 +243,16 @@ public sealed partial class KvStore : IDisposable
     /// <summary>As <see cref="Write"/>, waiting for durability asynchronously.</summary>
     public ValueTask WriteAsync(WriteBatch batch, CancellationToken cancellationToken = default) => FinishAsync(WriteCore(batch), cancellationToken);
 
-    private Lsn PutCore(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    // One put or delete as its own transaction (no WriteBatch: no copy of the key and value).
+    private Lsn SingleCore(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete, out bool existed)
     {
         long inlineBytes = 0, overflowPages = 0;
-        Budget(key.Length, value.Length, ref inlineBytes, ref overflowPages);
+        if (!delete)
+            Budget(key.Length, value.Length, ref inlineBytes, ref overflowPages);
         BeginWrite(1, inlineBytes, overflowPages);
         try
         {
-            _tree.Put(_tx, key, value);
-            _tx.EndOperation();
+            existed = Apply(key, value, delete);
             return EndWrite();
         }
         catch (Exception e)
@@ -273,24 +266,16 @@ public sealed partial class KvStore : IDisposable
         }
     }
 
-    private Lsn DeleteCore(ReadOnlySpan<byte> key, out bool existed)
+    // One operation of the current transaction; returns whether a deleted key existed.
+    private bool Apply(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool delete)
     {
-        BeginWrite(1, 0, 0);
-        try
-        {
+        bool existed = false;
+        if (delete)
             existed = _tree.Delete(_tx, key);
-            _tx.EndOperation();
-            return EndWrite();
-        }
-        catch (Exception e)
-        {
-            FailWrite(e);
-            throw;
-        }
-        finally
-        {
-            _treeLock.ExitWriteLock();
-        }
+        else
+            _tree.Put(_tx, key, value);
+        _tx.EndOperation();
+        return existed;
     }
 
     private Lsn WriteCore(WriteBatch batch)
@@ -308,13 +293,7 @@ public sealed partial class KvStore : IDisposable
         try
         {
             foreach (var (key, value) in batch.Operations)
-            {
-                if (value == null)
-                    _tree.Delete(_tx, key);
-                else
-                    _tree.Put(_tx, key, value);
-                _tx.EndOperation();
-            }
+                Apply(key, value, delete: value == null);
             return EndWrite();
         }
         catch (Exception e)

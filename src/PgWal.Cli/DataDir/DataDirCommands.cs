@@ -128,7 +128,7 @@ internal static class DataDirCommands
         return command;
     }
 
-    internal static int Guard(string name, Func<int> action)
+    internal static int Guard(string name, Func<int> action, int errorExitCode = 1)
     {
         try
         {
@@ -137,7 +137,7 @@ internal static class DataDirCommands
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or RecoveryException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"pgwal {name}: error: {e.Message}");
-            return 1;
+            return errorExitCode;
         }
     }
 }

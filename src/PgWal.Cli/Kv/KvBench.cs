@@ -35,7 +35,8 @@ internal static class KvBench
         };
         command.SetAction(p => DataDirCommands.Guard("kv bench", () =>
         {
-            var s = new Settings(p.GetValue(workload)!.ToUpperInvariant() is var w && w is "LOAD" or "COMMIT" or "READ" ? w.ToLowerInvariant() : w,
+            string w = p.GetValue(workload)!;   // load/commit/read in lower case, YCSB's A/B/C in upper
+            var s = new Settings(w.Length == 1 ? w.ToUpperInvariant() : w.ToLowerInvariant(),
                 p.GetValue(keys), p.GetValue(keySize), p.GetValue(valueSize), p.GetValue(batch), p.GetValue(clients), p.GetValue(duration),
                 p.GetValue(distribution) == "zipfian", p.GetValue(json));
             s.Validate();

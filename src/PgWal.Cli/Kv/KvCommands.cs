@@ -4,6 +4,7 @@
 // when the key is absent.
 using System.CommandLine;
 using System.Text;
+using PgWal.Cli.DataDir;
 using PgWal.Kv;
 
 namespace PgWal.Cli.Kv;
@@ -91,18 +92,11 @@ internal static class KvCommands
 
     // Errors exit 2, so that 1 keeps meaning "absent" for get and delete.
     private static int Guard(string dir, string what, Func<KvStore, int> action)
-    {
-        try
+        => DataDirCommands.Guard("kv " + what, () =>
         {
             using var store = KvStore.Open(dir, new KvOptions { Instance = new WalInstanceOptions { BackgroundCheckpointer = false } });
             return action(store);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or Recovery.RecoveryException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"pgwal kv {what}: error: {e.Message}");
-            return 2;
-        }
-    }
+        }, errorExitCode: 2);
 
     /// <summary>Printable ASCII as is, backslash and other bytes as \xNN; cut at <paramref name="max"/> bytes.</summary>
     internal static string Escape(byte[] bytes, int max)

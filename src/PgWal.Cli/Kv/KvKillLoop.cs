@@ -63,7 +63,8 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
     private Outcome Verify(Progress last, TimeSpan killedAfter)
     {
         var acked = PageTest.AckFile.Read(AckFile, clients);
-        using var store = KvStore.Open(DataDirectory, KvWorker.Options() with { Instance = KvWorker.Options().Instance with { BackgroundCheckpointer = false } });
+        var options = KvWorker.Options();
+        using var store = KvStore.Open(DataDirectory, options with { Instance = options.Instance with { BackgroundCheckpointer = false } });
         string? problem = null;
         ulong inFlightCommitted = 0;
         for (int c = 0; c < clients && problem == null; c++)

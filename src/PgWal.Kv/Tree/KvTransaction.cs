@@ -6,7 +6,6 @@
 // this (KvResourceManager.RedoAtCommit): replay applies a transaction's records at its commit.
 // Each WAL record is built from per-block page operations (PageOps) that are applied to the pages
 // here and again, identically, by redo.
-using System.Buffers.Binary;
 using PgWal.Diagnostics;
 using PgWal.Format;
 using PgWal.Insert;
@@ -73,8 +72,8 @@ internal sealed class KvTransaction : IDisposable
 
     private void EnsureRoomForOneMorePage()
     {
-        if (_held.Count + _pinned.Count >= _instance.Buffers.Count - 4)
-            throw new InvalidOperationException($"kv: the transaction holds {_held.Count + _pinned.Count} pages, all the buffer pool ({_instance.Buffers.Count} buffers) can spare; split the batch or raise SharedBuffers");
+        if (PagesHeld >= _instance.Buffers.Count - 4)
+            throw new InvalidOperationException($"kv: the transaction holds {PagesHeld} pages, all the buffer pool ({_instance.Buffers.Count} buffers) can spare; split the batch or raise SharedBuffers");
     }
 
     /// <summary>The transaction id, assigned with the first record (0 until then).</summary>
@@ -263,10 +262,4 @@ internal sealed class KvTransaction : IDisposable
 
     /// <summary>Releases pages without committing (only after a failure that faults the store).</summary>
     public void Dispose() => Release();
-
-    internal static void WriteKey(Span<byte> target, ReadOnlySpan<byte> key)
-    {
-        BinaryPrimitives.WriteUInt16LittleEndian(target, (ushort)key.Length);
-        key.CopyTo(target[2..]);
-    }
 }

@@ -3,15 +3,12 @@
 // written with WILL_INIT records of up to 31 pages each, and spliced whole onto the free list when
 // its value is replaced or deleted — in the same transaction, so a crash never leaks or loses one.
 // Free-list pages are therefore Free pages or (freed) Overflow pages; allocation re-initialises both.
-using System.Buffers.Binary;
 using PgWal.Pages;
 
 namespace PgWal.Kv.Tree;
 
 internal static class Overflow
 {
-    public const byte WriteInfo = KvRecords.OverflowWrite;
-
     public static int PagesFor(int length) => (length + KvPage.OverflowCapacity - 1) / KvPage.OverflowCapacity;
 
     /// <summary>Writes <paramref name="value"/> into a new chain; returns its first block.</summary>
@@ -91,6 +88,4 @@ internal static class Overflow
             throw new InvalidDataException($"kv: overflow chain at {first} holds {done} bytes, expected {length}");
         return value;
     }
-
-    internal static int ReadInt(ReadOnlySpan<byte> s) => BinaryPrimitives.ReadInt32LittleEndian(s);
 }

@@ -36,10 +36,6 @@ internal sealed class PageOpWriter
 
     public ReadOnlySpan<byte> Written => _buffer.WrittenSpan;
 
-    public bool IsEmpty => _buffer.WrittenCount == 0;
-
-    public bool StartsWithInit => _buffer.WrittenCount > 0 && _buffer.WrittenSpan[0] == (byte)PageOp.Init;
-
     public void Reset() => _buffer.ResetWrittenCount();
 
     public void Init(PageKind kind, int level, uint left, uint right, uint next)

@@ -9,8 +9,6 @@ namespace PgWal.Kv.Tree;
 
 internal sealed class TreeReader(BufferManager buffers, RelFileLocator rel)
 {
-    public RelFileLocator Relation => rel;
-
     private PageBuffer Read(uint block) => buffers.Read(rel, ForkNumber.Main, new BlockNumber(block));
 
     /// <summary>The leaf whose range holds <paramref name="key"/> (or, with <paramref name="below"/>, keys just below it); null key = the leftmost/rightmost leaf.</summary>
