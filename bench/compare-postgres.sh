@@ -26,6 +26,8 @@ CLIENTS=(1 4 16 64)
 log() { printf '[compare-postgres] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 as_pg=(runuser -u postgres --)
+# shellcheck source-path=SCRIPTDIR source=pg-scratch.sh
+source "$ROOT/bench/pg-scratch.sh"
 
 mkdir -p "$BENCH_DIR"
 "${as_pg[@]}" test -x "$BENCH_DIR" || die "$BENCH_DIR must be traversable by the postgres user"
@@ -33,9 +35,7 @@ SCRATCH=$(mktemp -d "$BENCH_DIR/pg-cluster-XXXXXX")
 PGDATA="$SCRATCH/data"
 RUNDIR=""
 cleanup() {
-    if [[ -f "$PGDATA/postmaster.pid" ]]; then
-        "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true
-    fi
+    pg_scratch_stop "$PGDATA"
     rm -rf "$SCRATCH" ${RUNDIR:+"$RUNDIR"}
 }
 trap cleanup EXIT
@@ -51,12 +51,7 @@ fi
 [[ -x "$PGWAL" ]] || die "no pgwal binary at $PGWAL"
 
 log "initdb + start scratch cluster on 127.0.0.1:$PORT in $SCRATCH"
-"${as_pg[@]}" "$PGBIN/initdb" -D "$PGDATA" -A trust -U postgres >/dev/null
-cat >> "$PGDATA/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $PORT
-unix_socket_directories = '$SCRATCH'
-max_connections = 100
+pg_scratch_start "$PGDATA" "$SCRATCH" "$PORT" <<CONF
 shared_buffers = 256MB
 wal_buffers = 16MB
 wal_level = replica
@@ -69,7 +64,6 @@ min_wal_size = 1GB
 checkpoint_timeout = 1h
 autovacuum = off
 CONF
-"${as_pg[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$SCRATCH/log" -w start >/dev/null
 psql=("$PGBIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -XAtq -v ON_ERROR_STOP=1 -d postgres)
 # Emits SIZE-byte non-transactional messages in batches of 1000 for SECS seconds, timed inside the server.
 "${psql[@]}" <<'SQL'

@@ -44,6 +44,8 @@ MAX_WAL_MB=$(( WAL_MB * 4 > 8192 ? WAL_MB * 4 : 8192 ))   # no WAL-size-triggere
 log() { printf '[compare-recovery] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 as_pg=(runuser -u postgres --)
+# shellcheck source-path=SCRIPTDIR source=pg-scratch.sh
+source "$ROOT/bench/pg-scratch.sh"
 [[ $RUNS =~ ^[1-9][0-9]*$ && $WAL_MB =~ ^[1-9][0-9]*$ ]] || die "RUNS and WAL_MB must be positive integers"
 
 # --- PgWal command (may be "dotnet path/pgwal.dll", so it is kept as an array) ---------------------------------
@@ -69,9 +71,7 @@ PGDATA="$SCRATCH/data"
 RUNDIR=""
 BGPID=""
 cleanup() {
-    if [[ -f "$PGDATA/postmaster.pid" ]]; then
-        "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true
-    fi
+    pg_scratch_stop "$PGDATA"
     if [[ -n "$BGPID" ]]; then kill "$BGPID" 2>/dev/null || true; wait "$BGPID" 2>/dev/null || true; fi
     rm -rf "$SCRATCH" ${RUNDIR:+"$RUNDIR"}
 }
@@ -80,12 +80,7 @@ trap 'exit 130' INT TERM
 chmod 755 "$SCRATCH"; chown postgres: "$SCRATCH"
 
 log "initdb + start scratch cluster on 127.0.0.1:$PORT in $SCRATCH"
-"${as_pg[@]}" "$PGBIN/initdb" -D "$PGDATA" -A trust -U postgres >/dev/null
-cat >> "$PGDATA/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $PORT
-unix_socket_directories = '$SCRATCH'
-max_connections = 100
+pg_scratch_start "$PGDATA" "$SCRATCH" "$PORT" <<CONF
 shared_buffers = $SHARED_BUFFERS
 wal_buffers = 16MB
 wal_level = replica
@@ -103,7 +98,6 @@ log_checkpoints = on
 log_line_prefix = '%m [%p] '
 log_timezone = 'UTC'
 CONF
-"${as_pg[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$SCRATCH/log" -w start >/dev/null
 psql=("$PGBIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -XAtq -v ON_ERROR_STOP=1 -d postgres)
 PGBENCH=("$PGBIN/pgbench" -h 127.0.0.1 -p "$PORT" -U postgres)
 

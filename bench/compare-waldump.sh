@@ -16,6 +16,8 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 BENCH_DIR=${BENCH_DIR:-/tmp/pgwal-bench}
 PORT=${BENCH_PORT:-54399}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=pg-scratch.sh
+source "$ROOT/bench/pg-scratch.sh"
 WAL="$BENCH_DIR/wal-${WAL_MB}mb"
 
 log() { printf '[compare-waldump] %s\n' "$*" >&2; }
@@ -25,13 +27,9 @@ make_wal() {
     chmod 755 "$scratch"; chown postgres: "$scratch"
     local pgdata="$scratch/data"
     local as_pg=(runuser -u postgres --)
-    trap '"${as_pg[@]}" "$PGBIN/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$scratch"' RETURN
+    trap 'pg_scratch_stop "$pgdata"; rm -rf "$scratch"' RETURN
     log "initdb + pgbench, until ${WAL_MB} MB of WAL (scratch cluster on 127.0.0.1:$PORT)"
-    "${as_pg[@]}" "$PGBIN/initdb" -D "$pgdata" -A trust -U postgres >/dev/null
-    cat >> "$pgdata/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $PORT
-unix_socket_directories = '$scratch'
+    pg_scratch_start "$pgdata" "$scratch" "$PORT" <<CONF
 max_wal_size = 8GB
 min_wal_size = 1GB
 checkpoint_timeout = 1h
@@ -40,7 +38,6 @@ wal_recycle = off
 fsync = off
 synchronous_commit = off
 CONF
-    "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$pgdata" -l "$scratch/log" -w start >/dev/null
     local psql=("$PGBIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -XAtq)
     "${psql[@]}" -c "CHECKPOINT" postgres
     local start; start=$("${psql[@]}" -c "SELECT pg_current_wal_insert_lsn()" postgres)

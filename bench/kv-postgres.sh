@@ -32,6 +32,8 @@ KVPG_SCRATCH=""
 KVPG_DATA=""
 KVPG_PORT=""
 kvpg_as_pg=(runuser -u postgres --)
+# shellcheck source-path=SCRIPTDIR source=pg-scratch.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pg-scratch.sh"
 kvpg_log() { printf '[kv-postgres] %s\n' "$*" >&2; }
 kvpg_die() { kvpg_log "$*"; exit 1; }
 # SQL expressions shared by load and pgbench scripts ($1 = key number / seed expression).
@@ -52,12 +54,7 @@ kvpg_start() {
     KVPG_DATA="$KVPG_SCRATCH/data"
     chmod 755 "$KVPG_SCRATCH"; chown postgres: "$KVPG_SCRATCH"
     kvpg_log "initdb + start scratch cluster on 127.0.0.1:$KVPG_PORT in $KVPG_SCRATCH"
-    "${kvpg_as_pg[@]}" "$KVPG_BIN/initdb" -D "$KVPG_DATA" -A trust -U postgres >/dev/null
-    cat >> "$KVPG_DATA/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $KVPG_PORT
-unix_socket_directories = '$KVPG_SCRATCH'
-max_connections = 100
+    PGBIN=$KVPG_BIN pg_scratch_start "$KVPG_DATA" "$KVPG_SCRATCH" "$KVPG_PORT" <<CONF
 shared_buffers = 256MB
 wal_buffers = 16MB
 wal_level = replica
@@ -70,7 +67,6 @@ min_wal_size = 1GB
 checkpoint_timeout = 1h
 autovacuum = off
 CONF
-    "${kvpg_as_pg[@]}" "$KVPG_BIN/pg_ctl" -D "$KVPG_DATA" -l "$KVPG_SCRATCH/log" -w start >/dev/null
     kvpg_psql <<SQL
 CREATE TABLE kv(k bytea PRIMARY KEY, v bytea);
 -- Inserts keys 0..n-1 in transactions of batch rows, each committed (durably) before the next.
@@ -102,9 +98,7 @@ kvpg_psql() { "$KVPG_BIN/psql" -h 127.0.0.1 -p "$KVPG_PORT" -U postgres -XAtq -v
 
 # kvpg_stop: immediate stop (nothing to keep) and remove the scratch dir. Safe to call twice / before start.
 kvpg_stop() {
-    if [[ -n "$KVPG_DATA" && -f "$KVPG_DATA/postmaster.pid" ]]; then
-        "${kvpg_as_pg[@]}" "$KVPG_BIN/pg_ctl" -D "$KVPG_DATA" -m immediate stop >/dev/null 2>&1 || true
-    fi
+    if [[ -n "$KVPG_DATA" ]]; then PGBIN=$KVPG_BIN pg_scratch_stop "$KVPG_DATA"; fi
     if [[ -n "$KVPG_SCRATCH" ]]; then rm -rf "$KVPG_SCRATCH"; fi
     KVPG_SCRATCH=""; KVPG_DATA=""
 }
