@@ -3,6 +3,7 @@
 // pg_waldump's messages and exit statuses.
 using PgWal.Cli.Common;
 using PgWal.Format;
+using PgWal.Rmgr;
 
 namespace PgWal.Cli.WalDump;
 
@@ -30,7 +31,8 @@ internal static class WalDumpArguments
     ];
 
     /// <summary>Parses and resolves; returns null with the exit code when the program must stop.</summary>
-    public static WalDumpOptions? Parse(IReadOnlyList<string> args, ToolOutput output, out int exitCode)
+    /// <param name="describers">Registered custom managers can be named in -r by their own names (kv, pagetest), not only as custom###.</param>
+    public static WalDumpOptions? Parse(IReadOnlyList<string> args, RecordDescribers describers, ToolOutput output, out int exitCode)
     {
         exitCode = 1;
         var o = new WalDumpOptions();
@@ -108,8 +110,11 @@ internal static class WalDumpArguments
                             break;
                         }
                     }
-                    if (builtin < 0)   // PgWal's own custom managers by name (pg_waldump knows them only as custom###)
-                        builtin = arg.ToLowerInvariant() switch { "kv" => PgWal.Kv.KvResourceManager.RmgrId, "pagetest" => PageTest.PageTestResourceManager.RmgrId, _ => -1 };
+                    for (int id = RmgrIds.MinCustom; builtin < 0 && id <= 255; id++)
+                    {
+                        if (string.Equals(arg, describers[(byte)id].Name, StringComparison.OrdinalIgnoreCase))
+                            builtin = id;
+                    }
                     if (builtin < 0)
                         return Invalid(output, $"resource manager \"{arg}\" does not exist");
                     o.RmgrFilter[builtin] = true;

@@ -30,7 +30,10 @@ internal static class WalDumpCommand
             output.Flush();
             return 0;
         }
-        var o = WalDumpArguments.Parse(args, output, out int exitCode);
+        var describers = new RecordDescribers();   // PgWal's own resource managers, described by name
+        describers.Register(PageTest.PageTestResourceManager.RmgrId, PageTest.PageTestResourceManager.Instance);
+        describers.Register(PgWal.Kv.KvResourceManager.RmgrId, PgWal.Kv.KvResourceManager.Instance);
+        var o = WalDumpArguments.Parse(args, describers, output, out int exitCode);
         if (o is null)
         {
             output.Flush();
@@ -40,7 +43,7 @@ internal static class WalDumpCommand
         {
             try
             {
-                return Dump(o, output, cancel);
+                return Dump(o, describers, output, cancel);
             }
             finally
             {
@@ -55,7 +58,7 @@ internal static class WalDumpCommand
         }
     }
 
-    private static int Dump(WalDumpOptions o, ToolOutput output, CancellationToken cancel)
+    private static int Dump(WalDumpOptions o, RecordDescribers describers, ToolOutput output, CancellationToken cancel)
     {
         var readerOptions = new WalReaderOptions
         {
@@ -65,9 +68,6 @@ internal static class WalDumpCommand
             ClassifyEndOfWal = false,
         };
         using var reader = new WalReader(new SegmentDirectorySource(o.WalDirectory!, o.SegmentSize), readerOptions);
-        var describers = new RecordDescribers();
-        describers.Register(PageTest.PageTestResourceManager.RmgrId, PageTest.PageTestResourceManager.Instance);
-        describers.Register(PgWal.Kv.KvResourceManager.RmgrId, PgWal.Kv.KvResourceManager.Instance);
         var formatter = new RecordLineFormatter(describers);
         var stats = new WalStatistics();
         var geometry = new WalGeometry(o.SegmentSize);
