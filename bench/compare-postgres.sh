@@ -11,8 +11,11 @@
 # 3. Commit rate: pgbench -f (SELECT pg_logical_emit_message(true, ...) = one 100 B record + commit + fdatasync)
 #    with 1, 4, 16 and 64 clients, -T DURATION.
 # 4. pg_test_fsync on $BENCH_DIR: fdatasync of one 8 kB write (ops/s, us/op).
-# 5. The same workloads with `pgwal bench --json` (each in a fresh -D dir, deleted after), alternating with
-#    PostgreSQL; publishes pgwal ReadyToRun unless PGWAL is set. Prints medians of RUNS runs, goals, commands.
+# 5. The same workloads with `pgwal bench --json`, alternating with PostgreSQL, all in one PgWal data directory
+#    kept for the whole run (as PostgreSQL's cluster is) with PostgreSQL's max_wal_size and min_wal_size, so both
+#    sides write into segments recycled by the previous run's checkpoint (PgWal: its shutdown checkpoint;
+#    PostgreSQL: the CHECKPOINT before each run). Publishes pgwal ReadyToRun unless PGWAL is set. Prints medians
+#    of RUNS runs, goals, commands.
 set -euo pipefail
 RUNS=${1:-${RUNS:-3}}
 DURATION=${2:-${DURATION:-5}}
@@ -33,10 +36,10 @@ mkdir -p "$BENCH_DIR"
 "${as_pg[@]}" test -x "$BENCH_DIR" || die "$BENCH_DIR must be traversable by the postgres user"
 SCRATCH=$(mktemp -d "$BENCH_DIR/pg-cluster-XXXXXX")
 PGDATA="$SCRATCH/data"
-RUNDIR=""
+PWDATA=""
 cleanup() {
     pg_scratch_stop "$PGDATA"
-    rm -rf "$SCRATCH" ${RUNDIR:+"$RUNDIR"}
+    rm -rf "$SCRATCH" ${PWDATA:+"$PWDATA"}
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -108,13 +111,13 @@ pg_commit() {   # clients
     add "pg,tps,$1" "$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' <<< "$out")"
     add "pg,lat,$1" "$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' <<< "$out")"
 }
+PWDATA=$(mktemp -u "$BENCH_DIR/pgwal-data-XXXXXX")   # created and initialised by the first pgwal bench
+PW_WAL=(--max-wal-size 16384 --min-wal-size 1024)      # PostgreSQL's settings above
 pgwal_run() {   # key workers size flush -> adds pw,KEY,{rps,mbps,cps,p50,p99,max}
     local key=$1; shift
-    RUNDIR=$(mktemp -d "$BENCH_DIR/pgwal-run-XXXXXX")
-    local args=(bench -D "$RUNDIR" --workers "$1" --record-size "$2" --flush "$3" --duration "$DURATION" --json)
+    local args=(bench -D "$PWDATA" --workers "$1" --record-size "$2" --flush "$3" --duration "$DURATION" --json "${PW_WAL[@]}")
     [[ $3 == each ]] && args+=(--sync-method fdatasync)
     local out; out=$("$PGWAL" "${args[@]}") || die "pgwal ${args[*]} failed"
-    rm -rf "$RUNDIR"; RUNDIR=""
     local vals; vals=$(tail -n 1 <<< "$out" | python3 -c 'import json, sys
 d = json.loads(sys.stdin.read()); l = d["flush_latency_us"] or {}
 print(*[d[k] or 0 for k in ("records_per_sec", "mb_per_sec", "commits_per_sec")], *[l[k] or 0 for k in ("p50", "p99", "max")])') \
@@ -189,6 +192,6 @@ echo "  insert:   ${psql[*]} -c \"SELECT n / elapsed, wal_bytes / elapsed FROM e
 echo "            emit_for = loop { PERFORM count(pg_logical_emit_message(false, 'p', repeat('x', SIZE))) FROM generate_series(1, 1000) } for $DURATION s"
 echo "  commits:  ${PGBENCH[*]} -c C -j min(C,2) postgres  (C in ${CLIENTS[*]}; script: $(cat "$SCRATCH/commit.sql"))"
 echo "  fsync:    $PGBIN/pg_test_fsync -f $BENCH_DIR/<scratch>/pg_test_fsync.tmp -s 2"
-echo "  pgwal:    $PGWAL bench -D <fresh dir> --workers 1 --record-size SIZE --flush none --duration $DURATION --json  (SIZE in ${SIZES[*]})"
-echo "            $PGWAL bench -D <fresh dir> --workers 2 --record-size 100 --flush none --duration $DURATION --json"
-echo "            $PGWAL bench -D <fresh dir> --workers C --record-size 100 --flush each --duration $DURATION --json --sync-method fdatasync  (C in ${CLIENTS[*]})"
+echo "  pgwal:    $PGWAL bench -D <one data dir> ${PW_WAL[*]} --workers 1 --record-size SIZE --flush none --duration $DURATION --json  (SIZE in ${SIZES[*]})"
+echo "            $PGWAL bench -D <one data dir> ${PW_WAL[*]} --workers 2 --record-size 100 --flush none --duration $DURATION --json"
+echo "            $PGWAL bench -D <one data dir> ${PW_WAL[*]} --workers C --record-size 100 --flush each --duration $DURATION --json --sync-method fdatasync  (C in ${CLIENTS[*]})"

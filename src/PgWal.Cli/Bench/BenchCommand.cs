@@ -34,10 +34,12 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "end the output with one JSON object" };
         var initZero = new Option<string>("--wal-init-zero") { Description = "on: new segments are written full of zeros (PostgreSQL's default); off: created sparse", DefaultValueFactory = _ => "on" };
         initZero.AcceptOnlyFromAmong("on", "off");
+        var maxWal = new Option<int>("--max-wal-size") { Description = "max_wal_size in MB: WAL between checkpoints, and the most recycled segments kept", DefaultValueFactory = _ => 1024 };
+        var minWal = new Option<int>("--min-wal-size") { Description = "min_wal_size in MB: recycled segments kept at least", DefaultValueFactory = _ => 80 };
         var discard = new Option<bool>("--discard") { Description = "write the WAL to nowhere (not durable!): measures the insert path without the disk" };
         var command = new Command("bench", "Measure WAL insert and commit rates on a data directory")
         {
-            dataDir, workers, recordSize, flush, records, duration, syncMethod, directIo, walBuffers, locks, segSize, commitDelay, writerDelay, json, discard, initZero,
+            dataDir, workers, recordSize, flush, records, duration, syncMethod, directIo, walBuffers, locks, segSize, commitDelay, writerDelay, json, discard, initZero, maxWal, minWal,
         };
         command.SetAction(parse =>
         {
@@ -61,6 +63,8 @@ internal static class BenchCommand
                 Json = parse.GetValue(json),
                 Discard = parse.GetValue(discard),
                 InitZero = parse.GetValue(initZero) == "on",
+                MaxWalSizeMb = parse.GetValue(maxWal),
+                MinWalSizeMb = parse.GetValue(minWal),
             };
             return Run(settings);
         });
@@ -84,6 +88,8 @@ internal static class BenchCommand
         if (!WalGeometry.IsValidSegmentSize((long)s.SegmentSizeMb * 1024 * 1024)) return $"--wal-segsize must be a power of two between 1 and 1024 (MB), got {s.SegmentSizeMb}";
         if (s.CommitDelayMicroseconds is < 0 or > 100_000) return $"--commit-delay must be between 0 and 100000 microseconds, got {s.CommitDelayMicroseconds}";
         if (s.WalWriterDelayMs is < 1 or > 10_000) return $"--wal-writer-delay must be between 1 and 10000 ms, got {s.WalWriterDelayMs}";
+        if (s.MinWalSizeMb < 2 * s.SegmentSizeMb || s.MaxWalSizeMb < s.MinWalSizeMb || s.MaxWalSizeMb > 1024 * 1024)
+            return $"--min-wal-size must be at least twice --wal-segsize and --max-wal-size at least --min-wal-size (at most 1048576 MB), got {s.MinWalSizeMb} and {s.MaxWalSizeMb}";
         return null;
     }
 
@@ -160,7 +166,13 @@ internal static class BenchCommand
             var control = WalInstance.Initialize(storage, new WalInitOptions { SegmentSize = geometry.SegmentSize });
             how = $"initialised {s.DataDirectory} (system identifier {control.SystemIdentifier}, {geometry} segments); ";
         }
-        var instance = WalInstance.Open(storage, new WalInstanceOptions { Wal = options, SharedBuffers = 16 });
+        var instance = WalInstance.Open(storage, new WalInstanceOptions
+        {
+            Wal = options,
+            SharedBuffers = 16,
+            MaxWalSize = (long)s.MaxWalSizeMb << 20,
+            MinWalSize = (long)s.MinWalSizeMb << 20,
+        });
         engine = instance.Wal;
         how += instance.Recovery.CrashRecovery
             ? $"recovered {s.DataDirectory} ({instance.Recovery.Records:N0} records replayed), writing after {instance.Recovery.EndOfWal}"

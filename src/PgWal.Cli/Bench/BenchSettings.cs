@@ -28,4 +28,6 @@ internal sealed record BenchSettings
     public bool Json { get; init; }
     public bool Discard { get; init; }
     public bool InitZero { get; init; } = true;
+    public int MaxWalSizeMb { get; init; } = 1024;
+    public int MinWalSizeMb { get; init; } = 80;
 }
