@@ -2,6 +2,7 @@
 // full_page_writes the first change after the previous checkpoint carried the page's image, so
 // recovery restores it; without, the torn page is read during redo and its checksum exposes it.
 using PgWal.Cli.PageTest;
+using PgWal.Format;
 using PgWal.Insert;
 using PgWal.Pages;
 using PgWal.Tests.Infrastructure;
@@ -38,8 +39,14 @@ public sealed class FullPageWriteTests
     public void TornDataPage_IsRepairedFromItsFullPageImage()
     {
         var harness = TearOnePage(fullPageWrites: true);
-        using var instance = harness.OpenAndVerify();          // every page equals the model
-        Assert.True(instance.Recovery.ImagesRestored >= 1);
+        using (var instance = harness.OpenAndVerify())         // every page equals the model
+            Assert.True(instance.Recovery.ImagesRestored >= 1);
+
+        // pg_waldump 15 walks the WAL, full-page images and the end-of-recovery checkpoint included.
+        using var dir = new TempDirectory("fpw");
+        harness.Disk.ExportWal(dir.Path);
+        string output = WaldumpWalk.AssertWalks(dir.Path, ControlFileData.Decode(CrashWalInteropTests.ReadControl(harness.Disk)));
+        Assert.Contains("FPW", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -2,7 +2,9 @@
 // crashes — crash, power-cycle, recover, verify against the model, continue, crash again — with
 // crash points drawn over every kind of disk operation, and some aimed at control-file writes,
 // segment renames (recycling) and data-file syncs (checkpoints). After each recovery every
-// acknowledged op is present and every page equals the model (nothing half-applied).
+// acknowledged op is present and every page equals the model (nothing half-applied); at the end
+// of each chain pg_waldump 15 walks the WAL it left.
+using PgWal.Format;
 using PgWal.Tests.Infrastructure;
 
 namespace PgWal.Tests.Crash;
@@ -11,7 +13,7 @@ namespace PgWal.Tests.Crash;
 public sealed class PowerLossTests
 {
     private const int Seeds = 24;
-    private const int CrashesPerSeed = 44;
+    private const int CrashesPerSeed = 48;
 
     [Fact]
     public void PowerLoss_AtOverAThousandCrashPoints_RecoversEveryAcknowledgedOpAndMatchesTheModel()
@@ -38,6 +40,11 @@ public sealed class PowerLossTests
                 harness.Disk.PowerCycle();
             }
             harness.OpenAndVerify().Dispose();
+
+            // PostgreSQL's pg_waldump walks what the chain of crashes left, end to end.
+            using var dir = new TempDirectory($"powerloss{seed}-");
+            harness.Disk.ExportWal(dir.Path);
+            WaldumpWalk.AssertWalks(dir.Path, ControlFileData.Decode(CrashWalInteropTests.ReadControl(harness.Disk)));
         });
         string summary = string.Join(", ", kinds.OrderBy(k => k.Key).Select(k => $"{k.Key}: {k.Value}"));
         Assert.True(crashes >= 1000, $"only {crashes} crash points: {summary}");

@@ -94,6 +94,8 @@ public class ConcurrentInsertStressTests
         var all = perThread.SelectMany(l => l).OrderBy(r => r.Start).ToList();
         Assert.Equal(all.Count, all.Select(r => r.Start).Distinct().Count()); // no two inserts got the same space
         Assert.Equal(all.Count, stats.Records);
+        int crossing = all.Count(r => r.Size >= 0 && geometry.SegmentOf(r.Start) != geometry.SegmentOf(r.End - 1));
+        Assert.True(crossing >= 10, $"only {crossing} records cross a segment boundary");
         if (walBuffers <= 64 * 1024)
             Assert.True(stats.BuffersFull > 1000, $"only {stats.BuffersFull} evictions with a {walBuffers}-byte ring");
 
