@@ -26,7 +26,7 @@ public static class WalReset
     }
 
     /// <summary>The control file a reset would write (nothing is written).</summary>
-    public static ControlFileData Plan(ControlFileData control, SegmentNumber start, ulong? nextXid, uint? nextOid)
+    public static ControlFileData Plan(ControlFileData control, SegmentNumber start, ulong? nextXid, uint? nextOid, TimelineId? timeline = null)
     {
         var geometry = new WalGeometry((int)control.WalSegmentSize);
         Lsn redo = geometry.SegmentStart(start) + (ulong)PageHeader.LongSize;
@@ -36,7 +36,8 @@ public static class WalReset
             NextXid = nextXid ?? control.CheckPointCopy.NextXid,
             NextOid = nextOid ?? control.CheckPointCopy.NextOid,
             Time = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-            OldestActiveXid = 0,
+            ThisTimeline = timeline ?? control.CheckPointCopy.ThisTimeline,
+            PrevTimeline = timeline ?? control.CheckPointCopy.PrevTimeline,
         };
         return control with
         {
@@ -48,6 +49,15 @@ public static class WalReset
             BackupEndPoint = Lsn.Invalid,
             BackupEndRequired = false,
             Time = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            // pg_resetwal forces these (they matter only above wal_level minimal; startup resets them).
+            WalLevel = 0,
+            WalLogHints = false,
+            TrackCommitTimestamp = false,
+            MaxConnections = 100,
+            MaxWalSenders = 10,
+            MaxWorkerProcesses = 8,
+            MaxPreparedXacts = 0,
+            MaxLocksPerXact = 64,
         };
     }
 

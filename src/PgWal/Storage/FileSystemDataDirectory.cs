@@ -35,7 +35,8 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
     /// <summary>
     /// Opens <c>postmaster.pid</c> exclusively (.NET takes an flock on it), writing our pid: a second
     /// instance — in this process or another — gets a clear error instead of running recovery under a
-    /// live one. The kernel drops the lock when the process dies, so a kill -9 leaves nothing stale.
+    /// live one. The kernel drops the lock when the process dies, so a kill -9 leaves nothing stale;
+    /// disposing the lock (a clean close) removes the file.
     /// </summary>
     public IDisposable? Lock()
     {
@@ -48,7 +49,7 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
             file.SetLength(0);
             file.Write(System.Text.Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n{Path.GetFullPath(Location)}\n"));
             file.Flush();
-            return file;
+            return new PidFile(file, path);
         }
         catch (IOException e) when (File.Exists(path))
         {
@@ -102,6 +103,26 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
             }
             if (!existed)
                 FileSystemWalStorage.SyncDirectory(Path.GetDirectoryName(path)!);
+        }
+    }
+
+    // Held for the instance's life; a clean close removes the file as the postmaster does at exit
+    // (after a crash the file stays, unlocked: the next Lock takes it over).
+    private sealed class PidFile(FileStream file, string path) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                File.Delete(path);   // still holding the lock, so nobody else is using it
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+            file.Dispose();
         }
     }
 }
