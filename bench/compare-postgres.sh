@@ -54,19 +54,7 @@ fi
 [[ -x "$PGWAL" ]] || die "no pgwal binary at $PGWAL"
 
 log "initdb + start scratch cluster on 127.0.0.1:$PORT in $SCRATCH"
-pg_scratch_start "$PGDATA" "$SCRATCH" "$PORT" <<CONF
-shared_buffers = 256MB
-wal_buffers = 16MB
-wal_level = replica
-fsync = on
-synchronous_commit = on
-wal_sync_method = fdatasync
-full_page_writes = on
-max_wal_size = 16GB
-min_wal_size = 1GB
-checkpoint_timeout = 1h
-autovacuum = off
-CONF
+pg_scratch_start "$PGDATA" "$SCRATCH" "$PORT" <<< "$pg_scratch_durable_conf"
 psql=("$PGBIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -XAtq -v ON_ERROR_STOP=1 -d postgres)
 # Emits SIZE-byte non-transactional messages in batches of 1000 for SECS seconds, timed inside the server.
 "${psql[@]}" <<'SQL'

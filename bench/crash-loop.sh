@@ -8,13 +8,8 @@
 set -euo pipefail
 ITERATIONS=${ITERATIONS:-200}
 DIR=${DIR:-/tmp/pgwal-crash-loop}
-here=$(cd "$(dirname "$0")/.." && pwd)
-if [[ -z ${PGWAL:-} ]]; then
-    dll="$here/src/PgWal.Cli/bin/Release/net10.0/pgwal.dll"
-    [[ -f $dll ]] || dotnet build "$here/src/PgWal.Cli" -c Release >/dev/null
-    PGWAL="dotnet $dll"
-fi
-read -ra PG <<< "$PGWAL"
+# shellcheck source-path=SCRIPTDIR source=pgwal-cli.sh
+source "$(dirname "$0")/pgwal-cli.sh"
 rm -rf "$DIR"; mkdir -p "$DIR"
 for ((i = 1; i <= ITERATIONS; i++)); do
     "${PG[@]}" pagetest -D "$DIR/data" --workers 4 --pages 64 --ack-file "$DIR/acks" --duration 600 \

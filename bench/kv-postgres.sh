@@ -54,19 +54,7 @@ kvpg_start() {
     KVPG_DATA="$KVPG_SCRATCH/data"
     chmod 755 "$KVPG_SCRATCH"; chown postgres: "$KVPG_SCRATCH"
     kvpg_log "initdb + start scratch cluster on 127.0.0.1:$KVPG_PORT in $KVPG_SCRATCH"
-    PGBIN=$KVPG_BIN pg_scratch_start "$KVPG_DATA" "$KVPG_SCRATCH" "$KVPG_PORT" <<CONF
-shared_buffers = 256MB
-wal_buffers = 16MB
-wal_level = replica
-fsync = on
-synchronous_commit = on
-wal_sync_method = fdatasync
-full_page_writes = on
-max_wal_size = 16GB
-min_wal_size = 1GB
-checkpoint_timeout = 1h
-autovacuum = off
-CONF
+    PGBIN=$KVPG_BIN pg_scratch_start "$KVPG_DATA" "$KVPG_SCRATCH" "$KVPG_PORT" <<< "$pg_scratch_durable_conf"
     kvpg_psql <<SQL
 CREATE TABLE kv(k bytea PRIMARY KEY, v bytea);
 -- Inserts keys 0..n-1 in transactions of batch rows, each committed (durably) before the next.

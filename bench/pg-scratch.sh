@@ -6,9 +6,24 @@
 #   pg_scratch_start DATA DIR PORT   initdb DATA (trust, superuser postgres); append the common settings,
 #                                    then the caller's (stdin), to postgresql.conf; start, waiting; log DIR/log
 #   pg_scratch_stop DATA             immediate stop if it is running (for EXIT traps; nothing to keep)
+#   pg_scratch_durable_conf          the settings the durable-write comparisons pass as the caller's
 # PGBIN (default /usr/lib/postgresql/15/bin) is read when the functions run.
 
 pg_scratch_as_pg=(runuser -u postgres --)
+
+# The settings of the durable-write comparisons (compare-postgres.sh, kv-postgres.sh): every commit
+# fdatasynced, full-page writes on, WAL sized so that no checkpoint is forced during a run.
+pg_scratch_durable_conf="shared_buffers = 256MB
+wal_buffers = 16MB
+wal_level = replica
+fsync = on
+synchronous_commit = on
+wal_sync_method = fdatasync
+full_page_writes = on
+max_wal_size = 16GB
+min_wal_size = 1GB
+checkpoint_timeout = 1h
+autovacuum = off"
 
 pg_scratch_start() {
     local data=$1 dir=$2 port=$3 bin=${PGBIN:-/usr/lib/postgresql/15/bin}

@@ -11,13 +11,8 @@ ITERATIONS=${ITERATIONS:-500}
 CLIENTS=${CLIENTS:-8}
 DIR=${DIR:-/tmp/pgwal-torture}
 SEED=${SEED:-$RANDOM}
-here=$(cd "$(dirname "$0")/.." && pwd)
-if [[ -z ${PGWAL:-} ]]; then
-    dll="$here/src/PgWal.Cli/bin/Release/net10.0/pgwal.dll"
-    [[ -f $dll ]] || dotnet build "$here/src/PgWal.Cli" -c Release >/dev/null
-    PGWAL="dotnet $dll"
-fi
-read -ra PG <<< "$PGWAL"
+# shellcheck source-path=SCRIPTDIR source=pgwal-cli.sh
+source "$(dirname "$0")/pgwal-cli.sh"
 rm -rf "$DIR"
 echo "torture.sh: $ITERATIONS kills, $CLIENTS clients, seed $SEED, in $DIR"
 "${PG[@]}" torture -D "$DIR" -n "$ITERATIONS" --clients "$CLIENTS" --seed "$SEED" --min-run-ms 50 --max-run-ms 3000
