@@ -85,9 +85,7 @@ public sealed class SegmentRecyclingTests
         Assert.True(harness.LastRecovery!.Records > 0);
 
         // PostgreSQL's pg_waldump walks it too, across the recycled files.
-        using var dir = new TempDirectory("recycled");
-        harness.Disk.ExportWal(dir.Path);
-        string output = WaldumpWalk.AssertWalks(dir.Path, ControlFileData.Decode(CrashWalInteropTests.ReadControl(harness.Disk)));
+        string output = WaldumpWalk.AssertWalks(harness.Disk);
         Assert.Contains("CHECKPOINT_SHUTDOWN", output, StringComparison.Ordinal);
     }
 

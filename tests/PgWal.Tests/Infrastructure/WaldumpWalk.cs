@@ -10,6 +10,16 @@ namespace PgWal.Tests.Infrastructure;
 
 internal static partial class WaldumpWalk
 {
+    /// <summary>Walks the durable WAL of a simulated disk (exported to a scratch directory) against its pg_control.</summary>
+    public static string AssertWalks(SimulatedDisk disk)
+    {
+        using var dir = new TempDirectory("walk");
+        disk.ExportWal(dir.Path);
+        var control = new byte[ControlFileData.FileSize];
+        Assert.True(disk.Control.Read(control) > 0, "the simulated disk has no pg_control");
+        return AssertWalks(dir.Path, ControlFileData.Decode(control));
+    }
+
     /// <summary>Returns pg_waldump's output; asserts it walked everything. The last record must be the control file's checkpoint.</summary>
     public static string AssertWalks(string walDirectory, ControlFileData control)
     {

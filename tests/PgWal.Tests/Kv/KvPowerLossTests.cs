@@ -52,9 +52,7 @@ public sealed class KvPowerLossTests
         Assert.True(kinds.Where(k => k.Key.EndsWith("in checkpoint")).Sum(k => k.Value) >= 50, summary);
         Assert.True(batchesInFlight >= 20, summary);
 
-        using var dir = new TempDirectory();         // the WAL of a whole crash chain, read by pg_waldump 15
-        walked!.ExportWal(dir.Path);
-        string output = WaldumpWalk.AssertWalks(dir.Path, Format.ControlFileData.Decode(ReadControl(walked)));
+        string output = WaldumpWalk.AssertWalks(walked!);   // the WAL of a whole crash chain, read by pg_waldump 15
         Assert.Contains("rmgr: custom140", output);
     }
 
@@ -113,18 +111,8 @@ public sealed class KvPowerLossTests
         }
         Assert.True(structuralCrashes >= 30, $"only {structuralCrashes} crashes inside structural changes");
 
-        using var dir = new TempDirectory();
-        harness.Disk.ExportWal(dir.Path);
-        var control = Format.ControlFileData.Decode(ReadControl(harness.Disk));
-        string output = WaldumpWalk.AssertWalks(dir.Path, control);
+        string output = WaldumpWalk.AssertWalks(harness.Disk);
         Assert.Contains("rmgr: custom140", output);
         Assert.Contains("desc: COMMIT", output);
-    }
-
-    private static byte[] ReadControl(SimulatedDisk disk)
-    {
-        var bytes = new byte[8192];
-        Assert.True(disk.Control.Read(bytes) > 0);
-        return bytes;
     }
 }
