@@ -36,7 +36,7 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
     /// Opens <c>postmaster.pid</c> exclusively (.NET takes an flock on it), writing our pid: a second
     /// instance — in this process or another — gets a clear error instead of running recovery under a
     /// live one. The kernel drops the lock when the process dies, so a kill -9 leaves nothing stale;
-    /// disposing the lock (a clean close) removes the file.
+    /// disposing the lock (the instance closing, by Dispose or Abandon) removes the file.
     /// </summary>
     public IDisposable? Lock()
     {
@@ -106,8 +106,8 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
         }
     }
 
-    // Held for the instance's life; a clean close removes the file as the postmaster does at exit
-    // (after a crash the file stays, unlocked: the next Lock takes it over).
+    // Held for the instance's life; closing removes the file as the postmaster does at exit (when
+    // the process dies instead, the file stays, unlocked: the next Lock takes it over).
     private sealed class PidFile(FileStream file, string path) : IDisposable
     {
         public void Dispose()
