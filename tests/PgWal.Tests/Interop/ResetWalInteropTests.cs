@@ -23,11 +23,13 @@ public sealed partial class ResetWalInteropTests
         Assert.True(init.ExitCode == 0, init.Stderr);
         var run = PgTools.Pgwal(["pagetest", "-D", original, "--workers", "2", "--pages", "16", "--ops", "400", "--crash"]);
         Assert.True(run.ExitCode == 0, run.Stderr);
+        // Closing the instance (here without a shutdown checkpoint) removes postmaster.pid, which
+        // pg_resetwal would otherwise stop at.
+        Assert.False(File.Exists(Path.Combine(original, "postmaster.pid")), "closing the instance left postmaster.pid behind");
 
         string ours = CopyDirectory(original, dir.Combine("ours"));
         string theirs = CopyDirectory(original, dir.Combine("theirs"));
         File.WriteAllText(Path.Combine(theirs, "PG_VERSION"), "15\n");   // pg_resetwal checks the major version there
-        File.Delete(Path.Combine(theirs, "postmaster.pid"));              // a crash leaves it; pg_resetwal would stop at it
         GiveToPostgres(dir.Path, theirs);
 
         ulong last = Directory.GetFiles(Path.Combine(original, "pg_wal"))
