@@ -307,23 +307,46 @@ public sealed partial class KvStore : IDisposable
         }
     }
 
+    // A failure here comes after the commit record was inserted: its outcome is unknown, not failed.
     private void Finish(Lsn commitEnd)
     {
         if (!commitEnd.IsValid)
             return;
-        if (_options.SynchronousCommit)
-            _instance.Wal.Flush(commitEnd);
-        else
-            _instance.Wal.RequestFlush(commitEnd);
+        try
+        {
+            if (_options.SynchronousCommit)
+                _instance.Wal.Flush(commitEnd);
+            else
+                _instance.Wal.RequestFlush(commitEnd);
+        }
+        catch (IOException e)
+        {
+            throw new CommitOutcomeUnknownException(commitEnd, e);
+        }
     }
 
     private ValueTask FinishAsync(Lsn commitEnd, CancellationToken cancellationToken)
     {
         if (!commitEnd.IsValid)
             return default;
-        if (_options.SynchronousCommit)
-            return _instance.Wal.FlushAsync(commitEnd, cancellationToken);
-        _instance.Wal.RequestFlush(commitEnd);
-        return default;
+        if (!_options.SynchronousCommit)
+        {
+            _instance.Wal.RequestFlush(commitEnd);
+            return default;
+        }
+        var flush = _instance.Wal.FlushAsync(commitEnd, cancellationToken);
+        return flush.IsCompletedSuccessfully ? default : Wait(flush, commitEnd);
+
+        static async ValueTask Wait(ValueTask flush, Lsn commitEnd)
+        {
+            try
+            {
+                await flush.ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new CommitOutcomeUnknownException(commitEnd, e);
+            }
+        }
     }
 }
