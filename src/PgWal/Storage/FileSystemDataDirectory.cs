@@ -33,30 +33,19 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
     public IRelationStorage Relations { get; }
 
     /// <summary>
-    /// Opens <c>postmaster.pid</c> exclusively (.NET takes an flock on it), writing our pid: a second
-    /// instance — in this process or another — gets a clear error instead of running recovery under a
-    /// live one. The kernel drops the lock when the process dies, so a kill -9 leaves nothing stale;
-    /// disposing the lock (the instance closing, by Dispose or Abandon) removes the file.
+    /// Takes <c>postmaster.pid</c> exclusively (an flock), writing our pid: a second instance — in
+    /// this process or another — gets a clear error instead of running recovery under a live one.
+    /// Disposing the lock (the instance closing, by Dispose or Abandon) removes the file.
     /// </summary>
     public IDisposable? Lock()
     {
-        string path = Path.Combine(Location, "postmaster.pid");
         if (!Directory.Exists(Location))
             return null;   // nothing to open: the control file's absence is reported next
-        try
-        {
-            var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            file.SetLength(0);
-            file.Write(System.Text.Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n{Path.GetFullPath(Location)}\n"));
-            file.Flush();
-            return new PidFile(file, path);
-        }
-        catch (IOException e) when (File.Exists(path))
-        {
-            // The holder's pid is in the file, but the lock keeps us from reading it.
-            throw new IOException($"data directory \"{Location}\" is in use by another process or instance (lock file \"{path}\")", e);
-        }
+        return DataDirectoryLock.Exclusive(Location);
     }
+
+    /// <inheritdoc/>
+    public IDisposable? LockShared() => Directory.Exists(Location) ? DataDirectoryLock.Shared(Location) : null;
 
     /// <inheritdoc/>
     public IControlFileStorage Control { get; }
@@ -103,26 +92,6 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
             }
             if (!existed)
                 FileSystemWalStorage.SyncDirectory(Path.GetDirectoryName(path)!);
-        }
-    }
-
-    // Held for the instance's life; closing removes the file as the postmaster does at exit (when
-    // the process dies instead, the file stays, unlocked: the next Lock takes it over).
-    private sealed class PidFile(FileStream file, string path) : IDisposable
-    {
-        public void Dispose()
-        {
-            try
-            {
-                File.Delete(path);   // still holding the lock, so nobody else is using it
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-            file.Dispose();
         }
     }
 }

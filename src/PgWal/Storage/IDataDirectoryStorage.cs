@@ -28,6 +28,14 @@ public interface IDataDirectoryStorage
     /// </summary>
     /// <exception cref="IOException">Another process (or instance) has the directory open.</exception>
     IDisposable? Lock() => null;
+
+    /// <summary>
+    /// Takes the data directory for reading only: excludes <see cref="Lock"/> holders (writers) but
+    /// not other readers; null when there is nothing to lock (in-memory test disks, or a read-only
+    /// directory where no writer can run either).
+    /// </summary>
+    /// <exception cref="IOException">A writer has the directory open.</exception>
+    IDisposable? LockShared() => null;
 }
 
 /// <summary>The control file: read whole, written in place with write + fsync.</summary>
