@@ -83,6 +83,7 @@ public sealed partial class WalInstance
                 file.Sync();
             }
         }
+        _storage.Wal.SyncDirectory();   // names a killed process renamed into place without its directory fsync
     }
 
     /// <summary>Writes a shutdown checkpoint (unless the instance failed) and closes everything.</summary>

@@ -122,7 +122,11 @@ public sealed class FileSystemWalStorage : IWalStorage
         return new SafeFileHandle(fd, ownsHandle: true);
     }
 
+    /// <inheritdoc/>
+    public void SyncDirectory() => SyncDirectory(Location);
+
     /// <summary>fsyncs a directory so that creations and renames in it are durable.</summary>
+    /// <exception cref="SyncFailedException">The fsync failed.</exception>
     public static void SyncDirectory(string directory)
     {
         if (OperatingSystem.IsWindows())
@@ -133,7 +137,7 @@ public sealed class FileSystemWalStorage : IWalStorage
         try
         {
             if (LibC.fsync(fd) != 0)
-                throw new IOException($"could not fsync directory \"{directory}\": {Marshal.GetLastPInvokeErrorMessage()}");
+                throw new SyncFailedException($"could not fsync directory \"{directory}\": {Marshal.GetLastPInvokeErrorMessage()}");
         }
         finally
         {
@@ -169,7 +173,7 @@ public sealed class FileSystemWalStorage : IWalStorage
             int fd = (int)handle.DangerousGetHandle();
             int rc = dataOnly ? LibC.fdatasync(fd) : LibC.fsync(fd);
             if (rc != 0)
-                throw new IOException($"could not {(dataOnly ? "fdatasync" : "fsync")} file \"{name}\": {Marshal.GetLastPInvokeErrorMessage()}");
+                throw new SyncFailedException($"could not {(dataOnly ? "fdatasync" : "fsync")} file \"{name}\": {Marshal.GetLastPInvokeErrorMessage()}");
         }
         finally
         {

@@ -40,6 +40,16 @@ public interface IWalStorage
 
     /// <summary>Removes a file durably; a missing file is not an error.</summary>
     void Delete(string fileName) => throw new NotSupportedException($"{GetType().Name} cannot delete");
+
+    /// <summary>
+    /// Makes the directory's entries durable (fsync of the directory): used before trusting a
+    /// segment this process did not create or rename itself. Storages whose metadata operations
+    /// are durable at once need not override it.
+    /// </summary>
+    /// <exception cref="SyncFailedException">The fsync failed.</exception>
+    void SyncDirectory()
+    {
+    }
 }
 
 /// <summary>An open segment file.</summary>
@@ -53,7 +63,7 @@ public interface IWalSegmentFile : IDisposable
 
     /// <summary>
     /// Makes everything written so far durable (fdatasync, fsync, or nothing for O_DSYNC files, as
-    /// opened). A failure must never be retried.
+    /// opened). A failure (preferably a <see cref="SyncFailedException"/>) must never be retried.
     /// </summary>
     void Sync();
 }

@@ -2,12 +2,17 @@
 // writer create upcoming ones ahead of time (PostgreSQL's XLogFileInit / PreallocXlogFiles) so the
 // write path normally only opens a file. Creation of one segment happens once: a second caller
 // asking for a segment that is being created waits for that creation instead of racing it.
+// A segment counts as present only once its name is known durable: created or renamed by us with
+// the directory synced, or found on disk and the directory synced before first use (a file left by
+// a process killed between its rename and its directory fsync may not survive a power loss). A
+// failure that may leave a name in place without that guarantee — any fsync failure, or a create or
+// rename that failed after its file appeared — faults the engine, as PostgreSQL PANICs.
 using PgWal.Format;
 using PgWal.Storage;
 
 namespace PgWal.Write;
 
-internal sealed class SegmentProvider(IWalStorage storage, WalGeometry geometry, TimelineId timeline, SegmentOpenOptions openOptions)
+internal sealed class SegmentProvider(IWalStorage storage, WalGeometry geometry, TimelineId timeline, SegmentOpenOptions openOptions, WalFault fault)
 {
     private readonly object _lock = new();
     private readonly HashSet<SegmentNumber> _present = [];                          // guarded by _lock
@@ -40,6 +45,7 @@ internal sealed class SegmentProvider(IWalStorage storage, WalGeometry geometry,
                 {
                     if (storage.Exists(FileName(segment)))
                     {
+                        Durably(storage.SyncDirectory, null);
                         _present.Add(segment);
                         return false;
                     }
@@ -60,7 +66,7 @@ internal sealed class SegmentProvider(IWalStorage storage, WalGeometry geometry,
         bool ok = false;
         try
         {
-            storage.Create(FileName(segment), geometry.SegmentSize).Dispose();
+            Durably(() => storage.Create(FileName(segment), geometry.SegmentSize).Dispose(), FileName(segment));
             Interlocked.Increment(ref _created);
             ok = true;
             return true;
@@ -92,7 +98,7 @@ internal sealed class SegmentProvider(IWalStorage storage, WalGeometry geometry,
             {
                 if (_present.Contains(segment) || _creating.ContainsKey(segment) || storage.Exists(FileName(segment)))
                     continue;
-                storage.Rename(oldName, FileName(segment));
+                Durably(() => storage.Rename(oldName, FileName(segment)), FileName(segment));
                 _present.Add(segment);
                 Forget(oldName);
                 return true;
@@ -106,8 +112,37 @@ internal sealed class SegmentProvider(IWalStorage storage, WalGeometry geometry,
     {
         lock (_lock)
         {
-            storage.Delete(oldName);
+            Durably(() => storage.Delete(oldName), null);
             Forget(oldName);
+        }
+    }
+
+    // Runs a metadata operation; a failure that leaves `appears` (or anything) of unknown
+    // durability faults the engine, other failures (nothing changed) are the caller's to report.
+    private void Durably(Action operation, string? appears)
+    {
+        fault.ThrowIfSet();
+        try
+        {
+            operation();
+        }
+        catch (Exception e) when (WalFault.IsStorageFailure(e))
+        {
+            if (e is SyncFailedException || (appears != null && ExistsAfterFailure(appears)))
+                throw fault.Set(e);
+            throw;
+        }
+    }
+
+    private bool ExistsAfterFailure(string name)
+    {
+        try
+        {
+            return storage.Exists(name);
+        }
+        catch (Exception e) when (WalFault.IsStorageFailure(e))
+        {
+            return true;    // cannot tell: assume the worst
         }
     }
 

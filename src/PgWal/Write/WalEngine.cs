@@ -56,7 +56,7 @@ public sealed partial class WalEngine : IDisposable
         _ring = new WalBufferRing(_geometry, options.Timeline, options.SystemIdentifier, options.WalBuffers);
         _ring.Start(WalGeometry.PageStart(start.End), start.PagePrefix);
         _writeBehindBytes = (ulong)_ring.Bytes / 4;
-        _segments = new SegmentProvider(storage, _geometry, options.Timeline, new SegmentOpenOptions(options.SyncMethod, options.DirectIo));
+        _segments = new SegmentProvider(storage, _geometry, options.Timeline, new SegmentOpenOptions(options.SyncMethod, options.DirectIo), _fault);
         _metrics = new WalMetrics(() => Stats, storage.Location, options.MeterFactory, _logger, options.SlowSyncThreshold);
         _writer = new WalFileWriter(_geometry, _ring, _locks, _position, _segments, _fault, _metrics, options.SyncMethod, start.End);
         _ring.Evictor = _writer;
@@ -215,9 +215,15 @@ public sealed partial class WalEngine : IDisposable
                         _logger.LogDebug("preallocated WAL segment {Segment}", _segments.FileName(segment));
                 }
             }
+            catch (WalFaultedException e)
+            {
+                // A sync failed, or a segment appeared whose name may not survive a power loss.
+                _logger.LogCritical(e.InnerException, "PANIC: could not preallocate a WAL segment durably; the WAL engine is faulted: {Message}", e.InnerException?.Message);
+            }
             catch (Exception e) when (WalFault.IsStorageFailure(e))
             {
-                // Not fatal: the write path creates the segment itself when it gets there, and faults if that fails.
+                // Nothing was left behind (e.g. no space to zero-fill): the write path creates the
+                // segment itself when it gets there, and faults if that fails.
                 _logger.LogWarning(e, "could not preallocate a WAL segment");
             }
             finally

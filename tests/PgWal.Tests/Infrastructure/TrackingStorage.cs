@@ -50,6 +50,8 @@ internal sealed class TrackingStorage(string directory, WalGeometry geometry, bo
 
     public bool Exists(string fileName) => _inner.Exists(fileName);
 
+    public void SyncDirectory() => _inner.SyncDirectory();
+
     public IWalSegmentFile Create(string fileName, int size) { _inner.Create(fileName, size).Dispose(); return Open(fileName); }
 
     public IWalSegmentFile Open(string fileName, SegmentOpenOptions options = default)
