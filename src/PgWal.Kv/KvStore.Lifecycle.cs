@@ -43,6 +43,9 @@ public sealed partial class KvStore
     }
 
     // Inserts the commit record and publishes the new meta to readers (still under the write lock).
+    // Returns what the caller must wait for: the commit's end, or — when nothing was logged (a
+    // delete of an absent key) — the newest page LSN the transaction read, which may belong to
+    // another writer's commit that is not durable yet.
     private Lsn EndWrite()
     {
         Lsn end = _tx.Commit();
@@ -50,7 +53,7 @@ public sealed partial class KvStore
         if (end.IsValid)
             Interlocked.Increment(ref _commits);
         Interlocked.Increment(ref _writes);
-        return end;
+        return end.IsValid ? end : _tx.SeenUpTo;
     }
 
     // The transaction failed. Before it changed any page (a read error, the pool exhausted) that is

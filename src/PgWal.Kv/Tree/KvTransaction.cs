@@ -30,6 +30,7 @@ internal sealed class KvTransaction : IDisposable
     private int _mainLength;
     private bool _metaDirty;
     private MetaData _meta;
+    private Lsn _seenUpTo;                 // highest page LSN this transaction read (see SeenUpTo)
     // Held from the first record until the commit stamp: a checkpoint's redo point must not fall
     // between them, or a page changed before it would carry an LSN after it and its next change
     // would get no full-page image (see WalInstance.DelayCheckpointStart).
@@ -54,7 +55,15 @@ internal sealed class KvTransaction : IDisposable
         Xid = 0;
         RecordsLogged = 0;
         _mainLength = 0;
+        _seenUpTo = Lsn.Invalid;
     }
+
+    /// <summary>
+    /// The highest LSN of any page this transaction read: a transaction that ends up logging
+    /// nothing (a delete of an absent key) answered from this state, so it is durable only once the
+    /// WAL is flushed this far — another writer's commit it saw may not be yet.
+    /// </summary>
+    public Lsn SeenUpTo => _seenUpTo;
 
     /// <summary>True once a page was changed in memory: from then on a failure cannot be undone (PANIC).</summary>
     public bool Dirtied { get; private set; }
@@ -106,6 +115,7 @@ internal sealed class KvTransaction : IDisposable
         {
             EnsureRoomForOneMorePage();
             _pinned[block] = pinned = _instance.Buffers.Read(_rel, ForkNumber.Main, new BlockNumber(block));
+            _seenUpTo = Lsn.Max(_seenUpTo, DataPageHeader.ReadLsn(pinned.Page));
         }
         return pinned.Page;
     }

@@ -43,6 +43,13 @@ internal sealed class SimulatedDisk : IDataDirectoryStorage
     /// <summary>Operations performed per kind (since creation).</summary>
     public Dictionary<DiskOp, long> Counts { get; } = Enum.GetValues<DiskOp>().ToDictionary(k => k, _ => 0L);
 
+    /// <summary>While set and not signalled, WAL syncs wait at their start (to hold a flush in progress).</summary>
+    public ManualResetEventSlim? WalSyncGate { get; set; }
+
+    /// <summary>WAL syncs waiting at <see cref="WalSyncGate"/> now.</summary>
+    public int WalSyncsWaiting => Volatile.Read(ref _walSyncsWaiting);
+    private int _walSyncsWaiting;
+
     /// <summary>Tear the last write keeping exactly its first N sectors (instead of a random subset).</summary>
     public int? TearKeepSectors { get; set; }
 
@@ -126,6 +133,12 @@ internal sealed class SimulatedDisk : IDataDirectoryStorage
 
     private void Sync(SimFile file, DiskOp op)
     {
+        if (op == DiskOp.WalSync && WalSyncGate is { } gate)
+        {
+            Interlocked.Increment(ref _walSyncsWaiting);
+            gate.Wait();
+            Interlocked.Decrement(ref _walSyncsWaiting);
+        }
         lock (_lock)
         {
             if (Begin(op))
