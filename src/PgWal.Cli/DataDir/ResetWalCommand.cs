@@ -23,7 +23,8 @@ internal static class ResetWalCommand
         TimelineId? timeline = null;
         if (walFile != null)
         {
-            if (!SegmentFileName.TryParse(walFile, geometry, out var tli, out var requested))
+            // pg_resetwal: 24 hex digits of either case, then XLogFromFileName.
+            if (walFile.Length != SegmentFileName.Length || !SegmentFileName.TryParseLeading(walFile, geometry, out var tli, out var requested))
                 throw new ArgumentException($"invalid argument for option -l: \"{walFile}\" is not a WAL file name");
             if (requested.Value > start.Value)
                 start = requested;

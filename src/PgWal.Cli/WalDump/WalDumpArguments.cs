@@ -185,7 +185,7 @@ internal static class WalDumpArguments
             if (!File.Exists(Path.Combine(o.WalDirectory!, fname)))
                 return Fatal(output, $"could not open file \"{fname}\"");
             var geometry = new WalGeometry(o.SegmentSize);
-            SegmentFileName.TryParse(fname, geometry, out o.Timeline, out var segno);
+            SegmentFileName.TryParseLeading(fname, geometry, out o.Timeline, out var segno);
             if (!o.Start.IsValid)
                 o.Start = geometry.SegmentStart(segno);
             else if (!geometry.Contains(segno, o.Start))
@@ -197,7 +197,7 @@ internal static class WalDumpArguments
                 var (_, endName) = SplitPath(operands[1]);
                 if (!File.Exists(Path.Combine(o.WalDirectory!, endName)))
                     return Fatal(output, $"could not open file \"{endName}\"");
-                SegmentFileName.TryParse(endName, geometry, out o.Timeline, out var endSegno);
+                SegmentFileName.TryParseLeading(endName, geometry, out o.Timeline, out var endSegno);
                 if (endSegno < segno)
                     return Fatal(output, $"ENDSEG {operands[1]} is before STARTSEG {operands[0]}");
                 if (!o.End.IsValid)

@@ -19,7 +19,10 @@ public static class WalReset
         ulong next = geometry.SegmentOf(control.CheckPointCopy.Redo).Value + 1;
         foreach (var name in storage.Wal.ListFiles())
         {
-            if (SegmentFileName.TryParse(name, geometry, out _, out var segment) && segment.Value + 1 > next)
+            // FindEndOfXLOG: .partial files count too, so a new segment never takes a name one of them starts with.
+            if ((SegmentFileName.TryParse(name, geometry, out _, out var segment)
+                 || (SegmentFileName.IsPartialFileName(name) && SegmentFileName.TryParseLeading(name, geometry, out _, out segment)))
+                && segment.Value + 1 > next)
                 next = segment.Value + 1;
         }
         return new SegmentNumber(next);
@@ -61,7 +64,11 @@ public static class WalReset
         };
     }
 
-    /// <summary>Performs the reset planned by <see cref="Plan"/>.</summary>
+    /// <summary>
+    /// Performs the reset planned by <see cref="Plan"/>: removes the segment files (exact segment
+    /// names only; unlike pg_resetwal, <c>.partial</c> files and everything else in pg_wal are left
+    /// alone, since a user may still need them) and starts the new WAL.
+    /// </summary>
     public static void Apply(IDataDirectoryStorage storage, ControlFileData planned)
     {
         var geometry = new WalGeometry((int)planned.WalSegmentSize);

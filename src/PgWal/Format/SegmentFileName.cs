@@ -36,12 +36,30 @@ public static class SegmentFileName
         return true;
     }
 
+    /// <summary>True for <c>&lt;segment name&gt;.partial</c> (PostgreSQL's <c>IsPartialXLogFileName</c>).</summary>
+    public static bool IsPartialFileName(ReadOnlySpan<char> name)
+        => name.Length == Length + 8 && name.EndsWith(".partial", StringComparison.Ordinal) && IsSegmentFileName(name[..Length]);
+
     /// <summary>
-    /// Parses the timeline and segment number from the first 24 characters of
-    /// <paramref name="name"/> (PostgreSQL's <c>XLogFromFileName</c>); suffixes such as
-    /// <c>.partial</c> are ignored.
+    /// Parses a segment file name — exactly 24 upper-case hex digits, nothing else — into its
+    /// timeline and segment number. Everything that manages pg_wal (recycling, recovery, reset)
+    /// uses this, so that backup history, <c>.partial</c>, <c>.history</c> and other files that
+    /// merely start with a segment name are never taken for segments.
     /// </summary>
     public static bool TryParse(ReadOnlySpan<char> name, WalGeometry geometry, out TimelineId timeline, out SegmentNumber segment)
+    {
+        timeline = default;
+        segment = default;
+        return IsSegmentFileName(name) && TryParseLeading(name, geometry, out timeline, out segment);
+    }
+
+    /// <summary>
+    /// PostgreSQL's <c>XLogFromFileName</c>: the timeline and segment number from the first 24
+    /// characters (hex digits of either case), ignoring what follows (<c>.partial</c>). For tools
+    /// given a file name by the user (pg_waldump's STARTSEG, pg_resetwal's -l), never for deciding
+    /// what a file in pg_wal is.
+    /// </summary>
+    public static bool TryParseLeading(ReadOnlySpan<char> name, WalGeometry geometry, out TimelineId timeline, out SegmentNumber segment)
     {
         timeline = default;
         segment = default;
