@@ -28,10 +28,17 @@ public static class WalReset
         return new SegmentNumber(next);
     }
 
+    /// <summary>WAL address space a reset must leave after its start, in segments (LSNs never wrap).</summary>
+    public const int MinimumRoomSegments = 16;
+
     /// <summary>The control file a reset would write (nothing is written).</summary>
+    /// <exception cref="ArgumentException">The start leaves less than <see cref="MinimumRoomSegments"/> segments of WAL address space.</exception>
     public static ControlFileData Plan(ControlFileData control, SegmentNumber start, ulong? nextXid, uint? nextOid, TimelineId? timeline = null)
     {
         var geometry = new WalGeometry((int)control.WalSegmentSize);
+        if (start.Value > geometry.LastSegment.Value - MinimumRoomSegments)
+            throw new ArgumentException(
+                $"WAL would start at segment {SegmentFileName.Format(timeline ?? control.CheckPointCopy.ThisTimeline, start, geometry)}, less than {MinimumRoomSegments} segments before the end of the WAL address space ({geometry.EndOfAddressSpace})");
         Lsn redo = geometry.SegmentStart(start) + (ulong)PageHeader.LongSize;
         var checkPoint = control.CheckPointCopy with
         {

@@ -73,8 +73,21 @@ public readonly struct WalGeometry : IEquatable<WalGeometry>
     /// </summary>
     public SegmentNumber SegmentOfEnd(Lsn lsn) => new((lsn.Value - 1) >> Shift);
 
+    /// <summary>
+    /// The last segment whose end is still an LSN (2^64 is not): WAL must end at or before
+    /// <see cref="EndOfAddressSpace"/>. Arithmetic past it throws instead of wrapping to 0/0.
+    /// </summary>
+    public SegmentNumber LastSegment => new((ulong.MaxValue >> Shift) - 1);
+
+    /// <summary>The end of the last usable segment: no WAL position may reach beyond it.</summary>
+    public Lsn EndOfAddressSpace => new((ulong.MaxValue >> Shift) << Shift);
+
     /// <summary>The first byte of <paramref name="segment"/>.</summary>
-    public Lsn SegmentStart(SegmentNumber segment) => new(checked(segment.Value << Shift));
+    /// <exception cref="OverflowException">The segment lies beyond the 64-bit WAL address space.</exception>
+    public Lsn SegmentStart(SegmentNumber segment)
+        => segment.Value <= ulong.MaxValue >> Shift
+            ? new(segment.Value << Shift)
+            : throw new OverflowException($"WAL segment {segment.Value:X} is beyond the end of the WAL address space");
 
     /// <summary>Offset of <paramref name="lsn"/> within its segment file.</summary>
     public int OffsetInSegment(Lsn lsn) => (int)(lsn.Value & (ulong)(SegmentSize - 1));
@@ -134,6 +147,8 @@ public readonly struct WalGeometry : IEquatable<WalGeometry>
             ulong inPage = rem % UsableBytesPerPage;
             offset = PageSize + pages * PageSize + (endPointer && inPage == 0 ? 0 : inPage + PageHeader.ShortSize);
         }
+        if (segments > ulong.MaxValue >> Shift)
+            throw new OverflowException($"usable WAL position {pos.Value} is beyond the end of the WAL address space");
         return new Lsn(checked((segments << Shift) + offset));
     }
 

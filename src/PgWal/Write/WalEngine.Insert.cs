@@ -40,6 +40,7 @@ public sealed partial class WalEngine
                 if (nowDoPageWrites && (!doPageWrites || (fpwLsn != Lsn.Invalid && fpwLsn <= RedoPointer)))
                     continue;   // a page now needs an image this assembly left out: start over
                 _position.Reserve(size, out var startPos, out var prev);
+                ThrowIfAddressSpaceExhausted(startPos.Value + size);
                 start = _geometry.ToRecordStart(startPos);
                 record.Complete(prev);
                 Copy(slot, record.Bytes, start);
@@ -78,6 +79,7 @@ public sealed partial class WalEngine
             ThrowIfClosed();
             if (!_position.ReserveSwitch(WalGeometry.MaxAlign((ulong)record.Length), out var startPos, out var endPos, out var prev))
                 return new InsertResult(_geometry.ToRecordEnd(startPos), _geometry.ToRecordEnd(startPos));
+            ThrowIfAddressSpaceExhausted(endPos.Value);
             Lsn start = _geometry.ToRecordStart(startPos);
             record.Complete(prev);
             Lsn copied = Copy(InsertionLocks.Exclusive, record.Bytes, start);
@@ -96,6 +98,15 @@ public sealed partial class WalEngine
         {
             _locks.Release(InsertionLocks.Exclusive);
         }
+    }
+
+    // Called right after a reservation, under its insertion lock: a reservation that ends past the
+    // last usable segment is never copied; the engine faults (nothing after it can be written, and
+    // LSNs must not wrap to 0/0), so the flushes acknowledged so far stay the end of the WAL.
+    private void ThrowIfAddressSpaceExhausted(ulong reservedEnd)
+    {
+        if (reservedEnd > _usableLimit)
+            throw _fault.Set(new IOException($"WAL address space exhausted: no record can end beyond {_geometry.EndOfAddressSpace}"));
     }
 
     // XLogInsertRecord's EndPos for a switch: the record's own end, past a page header it crossed.

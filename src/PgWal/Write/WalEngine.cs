@@ -37,6 +37,7 @@ public sealed partial class WalEngine : IDisposable
     private readonly ulong _writeBehindBytes;  // unwritten WAL that wakes the background writer
     private ulong _asyncFlushRequest;   // XLogCtl->asyncXactLSN: highest LSN an async commit wants durable
     private int _preallocating;         // 1 while a pool thread creates upcoming segments
+    private readonly ulong _usableLimit; // usable byte position of EndOfAddressSpace: no reservation may end beyond it
     private volatile bool _disposed;
     private volatile WalCompression _compression;
 
@@ -50,6 +51,9 @@ public sealed partial class WalEngine : IDisposable
         _options = options;
         _compression = options.Compression;
         _geometry = options.Geometry;
+        if (start.End >= _geometry.EndOfAddressSpace)
+            throw new ArgumentOutOfRangeException(nameof(start), start.End, $"WAL cannot start at {start.End}: the WAL address space ends at {_geometry.EndOfAddressSpace}");
+        _usableLimit = _geometry.ToUsableBytePosition(_geometry.EndOfAddressSpace).Value;
         _logger = options.LoggerFactory?.CreateLogger("PgWal.WalEngine") ?? NullLogger.Instance;
         _locks = new InsertionLocks(options.InsertionLocks);
         _position = new InsertPosition(_geometry, _geometry.ToUsableBytePosition(start.End), start.LastRecord);
@@ -194,7 +198,8 @@ public sealed partial class WalEngine : IDisposable
             _writer.Write(target, flush: true);
             _groupCommit.CompleteCovered();
         }
-        _ring.Advance(reserved + (ulong)_ring.Bytes, opportunistic: true);
+        ulong ahead = Math.Min((ulong)_ring.Bytes, _geometry.EndOfAddressSpace - Lsn.Min(reserved, _geometry.EndOfAddressSpace));
+        _ring.Advance(reserved + ahead, opportunistic: true);
         PreallocateAfter(_geometry.SegmentOf(reserved));
     }
 
@@ -208,7 +213,7 @@ public sealed partial class WalEngine : IDisposable
             try
             {
                 var segment = current;
-                for (int i = 0; i < _options.PreallocateSegments && !_disposed; i++)
+                for (int i = 0; i < _options.PreallocateSegments && !_disposed && segment.Value < _geometry.LastSegment.Value; i++)
                 {
                     segment = segment.Next;
                     if (_segments.Ensure(segment))

@@ -108,7 +108,8 @@ internal sealed class WalFileWriter : IWalBufferEvictor, IDisposable
             var segment = _geometry.SegmentOf(from);
             ulong segmentEnd = _geometry.SegmentStart(segment.Next).Value;
             int slot = _ring.SlotOf(from);
-            ulong ringRunEnd = from.Value + (ulong)(_ring.Pages - slot) * WalGeometry.PageSize;
+            ulong ringRunBytes = (ulong)(_ring.Pages - slot) * WalGeometry.PageSize;
+            ulong ringRunEnd = ringRunBytes > ulong.MaxValue - from.Value ? ulong.MaxValue : from.Value + ringRunBytes;   // no wrap near 2^64
             ulong to = Math.Min(pageCeiling, Math.Min(segmentEnd, ringRunEnd));
             var file = FileFor(segment);
             long started = Stopwatch.GetTimestamp();
