@@ -4,7 +4,8 @@
 // completed, so one sync covers every commit inserted before it started, then completes every
 // waiter it covers. A leader returns once its own LSN is durable; waiters still queued then are
 // handed to a thread-pool work item that keeps flushing while anyone waits.
-// Invariants (under _lock): _leaderActive is true iff exactly one thread is running rounds; every
+// Invariants (under _lock): _leaderActive is true iff exactly one thread is running rounds (Close
+// waits for it to turn false, and no round starts after _closed); every
 // queued waiter's Target is above the flushed position seen by the last completed round, or it
 // will be completed by the next one. A waiter completes only after a sync that covers its Target
 // has returned (the flushed pointer moves only after a successful sync).
@@ -23,7 +24,8 @@ internal sealed class GroupCommit
     private readonly long _commitDelayTicks;
     private readonly int _commitSiblings;
     private readonly Action<object?> _handOff;
-    private bool _leaderActive;                         // guarded by _lock
+    private bool _leaderActive;                         // guarded by _lock; pulsed when it turns false
+    private bool _closed;                               // guarded by _lock; no round starts once set
 
     public GroupCommit(Func<Lsn> flushRound, Func<Lsn> flushedUpTo, WalFault fault, TimeSpan commitDelay, int commitSiblings)
     {
@@ -62,6 +64,8 @@ internal sealed class GroupCommit
                 return default;
             if (_fault.First is { } first)
                 return ValueTask.FromException(WalFault.Create(first));
+            if (_closed)
+                return ValueTask.FromException(new ObjectDisposedException(nameof(WalEngine)));
             if (cancellationToken.IsCancellationRequested)
                 return ValueTask.FromCanceled(cancellationToken);
             waiter = Enqueue(lsn, blocking: false);
@@ -86,6 +90,7 @@ internal sealed class GroupCommit
     // Under _lock: makes the caller the leader (returns null) or queues a waiter for it.
     private FlushWaiter? Enqueue(Lsn lsn, bool blocking)
     {
+        ObjectDisposedException.ThrowIf(_closed, this);
         if (!_leaderActive)
         {
             _leaderActive = true;
@@ -119,6 +124,7 @@ internal sealed class GroupCommit
                     if (_waiters.Count == 0)
                     {
                         _leaderActive = false;
+                        Monitor.PulseAll(_lock);
                         return;
                     }
                     if (own != default && own <= flushed)
@@ -139,6 +145,7 @@ internal sealed class GroupCommit
                     w.Complete(fault);
                 _waiters.Clear();
                 _leaderActive = false;
+                Monitor.PulseAll(_lock);
             }
             if (own != default)
                 throw;
@@ -167,6 +174,25 @@ internal sealed class GroupCommit
         long until = Stopwatch.GetTimestamp() + _commitDelayTicks;
         while (Stopwatch.GetTimestamp() < until)
             Thread.Yield();
+    }
+
+    /// <summary>
+    /// Closing the engine: waits for the rounds in progress (they read the buffer ring, which is
+    /// freed next) to serve or fail every waiter, then refuses new flushes, so none can complete
+    /// after the engine is closed.
+    /// </summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            while (_leaderActive)
+                Monitor.Wait(_lock);
+            var closed = new ObjectDisposedException(nameof(WalEngine), "the WAL engine was closed before this flush completed");
+            foreach (var w in _waiters)
+                w.Complete(closed);
+            _waiters.Clear();
+        }
     }
 
     public void Cancel(FlushWaiter waiter)

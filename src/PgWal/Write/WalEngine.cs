@@ -256,10 +256,12 @@ public sealed partial class WalEngine : IDisposable
         }
         finally
         {
-            // Wait out in-flight inserts before the ring memory goes away; later ones see _disposed.
+            // Wait out in-flight inserts and flushes before the ring memory goes away; later ones
+            // see _disposed (inserts) or a closed group commit (flushes).
             _locks.AcquireAll();
             _disposed = true;
             _locks.Release(InsertionLocks.Exclusive);
+            _groupCommit.Close();
             while (Volatile.Read(ref _preallocating) != 0)
                 Thread.Sleep(1);
             _writer.Dispose();

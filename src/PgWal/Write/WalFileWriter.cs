@@ -30,8 +30,9 @@ internal sealed class WalFileWriter : IWalBufferEvictor, IDisposable
 
     private ulong _writtenUpTo;
     private ulong _flushedUpTo;
-    private IWalSegmentFile? _file;            // guarded by _lock
+    private IWalSegmentFile? _file;            // guarded by _lock; null only when nothing written is unsynced
     private SegmentNumber _fileSegment;
+    private bool _closed;                      // guarded by _lock: the ring may be freed, nothing is written
 
     // pg_stat_wal write/sync counters; written under _lock, read racily.
     private long _writes, _syncs, _writeTicks, _syncTicks;
@@ -80,6 +81,7 @@ internal sealed class WalFileWriter : IWalBufferEvictor, IDisposable
         lock (_lock)
         {
             _fault.ThrowIfSet();
+            ObjectDisposedException.ThrowIf(_closed, this);
             try
             {
                 if (upTo.Value > _writtenUpTo)
@@ -132,10 +134,11 @@ internal sealed class WalFileWriter : IWalBufferEvictor, IDisposable
         }
     }
 
+    // The flushed position moves only after this returns, so it must never succeed without syncing.
     private void SyncLocked()
     {
         if (_file == null)
-            return;
+            throw new InvalidOperationException($"WAL written up to {WrittenUpTo} is not durable, yet no segment file is open to sync");
         long started = Stopwatch.GetTimestamp();
         _file.Sync();
         long ticks = Stopwatch.GetTimestamp() - started;
@@ -161,6 +164,7 @@ internal sealed class WalFileWriter : IWalBufferEvictor, IDisposable
     {
         lock (_lock)
         {
+            _closed = true;
             _file?.Dispose();
             _file = null;
         }

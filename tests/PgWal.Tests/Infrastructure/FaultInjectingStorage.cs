@@ -94,9 +94,34 @@ internal sealed class FaultInjectingWalStorage(IWalStorage inner) : IWalStorage
 
     public int DirectorySyncFailures;
 
+    /// <summary>While set and not signalled, segment syncs wait at their start (a flush held in progress).</summary>
+    public volatile ManualResetEventSlim? SyncGate;
+
+    /// <summary>Syncs waiting at <see cref="SyncGate"/> now.</summary>
+    public int SyncsWaiting => Volatile.Read(ref _syncsWaiting);
+    private int _syncsWaiting;
+
     public string Location => inner.Location;
     public bool Exists(string fileName) => inner.Exists(fileName);
-    public IWalSegmentFile Open(string fileName, SegmentOpenOptions options = default) => inner.Open(fileName, options);
+    public IWalSegmentFile Open(string fileName, SegmentOpenOptions options = default) => new GatedFile(this, inner.Open(fileName, options));
+
+    private sealed class GatedFile(FaultInjectingWalStorage owner, IWalSegmentFile inner) : IWalSegmentFile
+    {
+        public string Name => inner.Name;
+        public void Write(long offset, ReadOnlySpan<byte> data) => inner.Write(offset, data);
+        public void Dispose() => inner.Dispose();
+
+        public void Sync()
+        {
+            if (owner.SyncGate is { } gate)
+            {
+                Interlocked.Increment(ref owner._syncsWaiting);
+                gate.Wait();
+                Interlocked.Decrement(ref owner._syncsWaiting);
+            }
+            inner.Sync();
+        }
+    }
     public IReadOnlyList<string> ListFiles() => inner.ListFiles();
     public int Read(string fileName, long offset, Span<byte> destination) => inner.Read(fileName, offset, destination);
     public void Delete(string fileName) => inner.Delete(fileName);
@@ -104,7 +129,7 @@ internal sealed class FaultInjectingWalStorage(IWalStorage inner) : IWalStorage
 
     public IWalSegmentFile Create(string fileName, int size)
     {
-        var file = inner.Create(fileName, size);
+        var file = new GatedFile(this, inner.Create(fileName, size));
         Created.Enqueue((fileName, Thread.CurrentThread.IsThreadPoolThread));
         if (FailDirectorySyncAfterCreate?.Invoke(fileName) == true)
         {
