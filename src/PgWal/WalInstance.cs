@@ -63,7 +63,7 @@ public sealed partial class WalInstance : IDisposable
             Wal.FullPageWrites = options.FullPageWrites;
             Buffers.WalFlush = lsn => Wal.Flush(lsn);
             var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options);
-            _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog, _metrics);
+            _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog, _metrics, Panic);
             Recovery = state.Result;
             if (state.Result.CrashRecovery)
             {
@@ -134,6 +134,13 @@ public sealed partial class WalInstance : IDisposable
 
     /// <summary>Checkpoints completed since open (including the end-of-recovery one).</summary>
     public long CheckpointsCompleted => _checkpointer.Completed;
+
+    /// <summary>
+    /// Checkpoints that failed since the last one completed (a failed page write, say; the
+    /// background checkpointer retries with a back-off). A PANIC (a failed fsync) faults
+    /// <see cref="Wal"/> instead: then the instance must be reopened.
+    /// </summary>
+    public int ConsecutiveCheckpointFailures => _checkpointer.ConsecutiveFailures;
 
     /// <summary>The last completed checkpoint.</summary>
     public CheckpointResult? LastCheckpoint => _checkpointer.Last;

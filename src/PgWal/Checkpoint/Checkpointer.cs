@@ -5,6 +5,11 @@
 // relation files; (4) insert and flush the checkpoint record; (5) write the control file durably;
 // (6) remove or recycle segments before the redo point. A crash anywhere before (5) leaves the
 // previous checkpoint in force, and its WAL is still there because (6) comes last.
+// Failures: a failed fsync of a relation file, or a failed control-file write, PANICs the instance
+// as in PostgreSQL (the kernel may have dropped the dirty pages; a retried fsync could "succeed"):
+// the WAL engine faults and no page is written any more, so reopening (recovery) is the only way
+// on. Any other failure (a page write failing for lack of space, say) fails this checkpoint only;
+// the background loop retries with a back-off and the next checkpoint covers everything again.
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using PgWal.Format;
@@ -24,6 +29,7 @@ internal sealed class Checkpointer : IDisposable
     private readonly SegmentRecycler _recycler;
     private readonly ILogger _logger;
     private readonly Diagnostics.InstanceMetrics _metrics;
+    private readonly Action<Exception> _panic;
     private readonly object _runLock = new();
 
     /// <summary>Delays the redo point while a client is between a change and its stamp (DELAY_CHKPT_START).</summary>
@@ -33,15 +39,18 @@ internal sealed class Checkpointer : IDisposable
     private volatile bool _stopping;
     private volatile bool _requested;
     private int _waiting;                        // callers of Run waiting for _runLock; Interlocked
-    private Exception? _failure;                 // first failure; every later checkpoint rethrows it
+    private Exception? _failure;                 // the PANIC, if any: every later checkpoint rethrows it
+    private int _consecutiveFailures;            // failed checkpoints since the last success; Interlocked
     private long _lastStartTicks;                // Stopwatch ticks of the last checkpoint's start
     private Lsn _lastCheckpointEnd;              // guarded by _runLock
     private long _completed;
 
     public Checkpointer(WalEngine wal, BufferManager buffers, ControlFileManager control, WalInstanceOptions options,
-        Func<(ulong, uint)> counters, SegmentRecycler recycler, ILogger logger, Lsn lastCheckpointEnd, Diagnostics.InstanceMetrics metrics)
+        Func<(ulong, uint)> counters, SegmentRecycler recycler, ILogger logger, Lsn lastCheckpointEnd, Diagnostics.InstanceMetrics metrics,
+        Action<Exception> panic)
     {
         _metrics = metrics;
+        _panic = panic;
         _wal = wal;
         _buffers = buffers;
         _control = control;
@@ -58,7 +67,11 @@ internal sealed class Checkpointer : IDisposable
         }
     }
 
+    /// <summary>The failure that PANICked the instance (no checkpoint can run any more), or null.</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
+
+    /// <summary>Checkpoints that failed since the last one that completed.</summary>
+    public int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
 
     public long Completed => Interlocked.Read(ref _completed);
 
@@ -76,10 +89,11 @@ internal sealed class Checkpointer : IDisposable
 
     private void Loop()
     {
+        long retryAt = 0;    // after a failure: no new attempt before this Stopwatch timestamp
         while (!_stopping)
         {
             _wake.WaitOne(TimeSpan.FromMilliseconds(100));
-            if (_stopping || Failure != null)
+            if (_stopping || Failure != null || Stopwatch.GetTimestamp() < retryAt)
                 continue;
             CheckpointKind? kind = null;
             if (_requested)
@@ -94,10 +108,19 @@ internal sealed class Checkpointer : IDisposable
             try
             {
                 Run(kind.Value);
+                retryAt = 0;
+            }
+            catch (Exception e) when (Failure != null)
+            {
+                _logger.LogCritical(e, "PANIC: checkpoint failed: {Message}; the instance stopped writing and must be reopened (crash recovery)", e.Message);
             }
             catch (Exception e)
             {
-                _logger.LogError(e, "checkpoint failed; no further checkpoints will run");
+                // Back off 1 s, 2 s, 4 s ... 60 s between attempts, as the condition (a full disk) may last.
+                var delay = TimeSpan.FromSeconds(Math.Min(60, 1 << Math.Min(6, ConsecutiveFailures - 1)));
+                retryAt = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+                _logger.LogError(e, "checkpoint failed ({Failures} in a row): {Message}; retrying in {Delay} s (WAL keeps growing until a checkpoint completes)",
+                    ConsecutiveFailures, e.Message, delay.TotalSeconds);
             }
         }
     }
@@ -110,14 +133,19 @@ internal sealed class Checkpointer : IDisposable
         {
             Interlocked.Decrement(ref _waiting);
             if (Failure is { } failure)
-                throw new InvalidOperationException("an earlier checkpoint failed; restart (recovery) is required", failure);
+                throw new InvalidOperationException($"the instance PANICked in an earlier checkpoint ({failure.Message}); reopen it (crash recovery)", failure);
             try
             {
-                return RunLocked(kind);
+                var result = RunLocked(kind);
+                Volatile.Write(ref _consecutiveFailures, 0);
+                return result;
             }
-            catch (Exception e)
+            catch
             {
-                Volatile.Write(ref _failure, e);
+                Interlocked.Increment(ref _consecutiveFailures);
+                _metrics.CheckpointFailed();
+                if (_wal.Fault != null)
+                    Volatile.Write(ref _failure, _wal.Fault);   // PANICked here or earlier: nothing can be written any more
                 throw;
             }
         }
@@ -137,7 +165,15 @@ internal sealed class Checkpointer : IDisposable
         Lsn redo = StartGate.WhenClear(_wal.BeginRedoPoint);
         bool spread = kind is CheckpointKind.Timed or CheckpointKind.Wal;
         int written = _buffers.WriteDirtyForCheckpoint(spread ? (done, total) => Throttle(done, total, redo, clock) : null);
-        int synced = _buffers.SyncWrittenFiles();
+        int synced;
+        try
+        {
+            synced = _buffers.SyncWrittenFiles();
+        }
+        catch (Exception e)
+        {
+            throw Panic(e);
+        }
 
         var (nextXid, nextOid) = _counters();
         var template = _control.Current.CheckPointCopy;
@@ -156,14 +192,30 @@ internal sealed class Checkpointer : IDisposable
         _wal.Flush(end);
         if (kind == CheckpointKind.Shutdown && location != redo)
             _logger.LogWarning("concurrent write-ahead log activity while database system is shutting down");
-        _control.Update(c => c with
+        try
         {
-            State = kind == CheckpointKind.Shutdown ? DatabaseState.ShutDown : DatabaseState.InProduction,
-            CheckPointLocation = location,
-            CheckPointCopy = checkPoint,
-        });
+            _control.Update(c => c with
+            {
+                State = kind == CheckpointKind.Shutdown ? DatabaseState.ShutDown : DatabaseState.InProduction,
+                CheckPointLocation = location,
+                CheckPointCopy = checkPoint,
+            });
+        }
+        catch (Exception e)
+        {
+            throw Panic(e);   // UpdateControlFile PANICs: the file may be half written
+        }
         _lastCheckpointEnd = end;
-        var (removed, recycled) = _recycler.RemoveOldSegments(redo, previousRedo, _wal.InsertedUpTo);
+        int removed = 0, recycled = 0;
+        try
+        {
+            (removed, recycled) = _recycler.RemoveOldSegments(redo, previousRedo, _wal.InsertedUpTo);
+        }
+        catch (Exception e) when (_wal.Fault == null && e is IOException or UnauthorizedAccessException)
+        {
+            // The checkpoint is complete; the old segments stay until the next one removes them.
+            _logger.LogWarning(e, "could not remove or recycle old WAL segments: {Message}", e.Message);
+        }
         clock.Stop();
         var result = new CheckpointResult(kind, location, redo, written, synced, removed, recycled, clock.Elapsed);
         Last = result;
@@ -172,6 +224,13 @@ internal sealed class Checkpointer : IDisposable
         _logger.LogInformation("checkpoint complete ({Kind}): wrote {Buffers} buffers ({Percent:F1}%); {Removed} WAL file(s) removed, {Recycled} recycled; sync files={Synced}, total={Seconds:F3} s; lsn={Lsn}, redo lsn={Redo}",
             kind, written, 100.0 * written / _buffers.Count, removed, recycled, synced, clock.Elapsed.TotalSeconds, location, redo);
         return result;
+    }
+
+    // PANIC: fault the WAL engine and freeze the buffer pool (WalInstance.Panic), then fail.
+    private Exception Panic(Exception e)
+    {
+        _panic(e);
+        return e;
     }
 
     // CheckpointWriteDelay / IsCheckpointOnSchedule: sleep while ahead of both the time and the WAL schedule.

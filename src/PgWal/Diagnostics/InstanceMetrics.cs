@@ -17,6 +17,7 @@ internal sealed class InstanceMetrics : IDisposable
     private readonly Counter<long> _checkpoints;
     private readonly Counter<long> _checkpointBuffers;
     private readonly Histogram<double> _checkpointDuration;
+    private readonly Counter<long> _checkpointFailures;
 
     public InstanceMetrics(string location, IMeterFactory? factory)
     {
@@ -27,6 +28,7 @@ internal sealed class InstanceMetrics : IDisposable
         _checkpoints = _meter.CreateCounter<long>("pgwal.checkpoints", "{checkpoint}", "Checkpoints completed");
         _checkpointBuffers = _meter.CreateCounter<long>("pgwal.checkpoint.buffers_written", "{page}", "Pages written by checkpoints");
         _checkpointDuration = _meter.CreateHistogram<double>("pgwal.checkpoint.duration", "s", "Duration of each checkpoint");
+        _checkpointFailures = _meter.CreateCounter<long>("pgwal.checkpoint.failures", "{checkpoint}", "Checkpoints that failed (retried later unless the instance PANICked)");
     }
 
     public void Replayed(long records, long bytes, long images)
@@ -43,6 +45,8 @@ internal sealed class InstanceMetrics : IDisposable
         _checkpointBuffers.Add(buffers);
         _checkpointDuration.Record(duration.TotalSeconds);
     }
+
+    public void CheckpointFailed() => _checkpointFailures.Add(1);
 
     public void ObserveBuffers(Func<(long Hits, long Reads, long Writes, long EvictionWrites)> counters)
     {

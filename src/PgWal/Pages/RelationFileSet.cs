@@ -1,7 +1,9 @@
 // RelationFileSet: the open relation files and the sync requests against them (md.c + sync.c):
 // each write-back registers its file; a checkpoint fsyncs every registered file after writing its
 // dirty pages, so the checkpoint's promise ("every change before the redo point is on disk")
-// holds. A failed fsync is not retried: the caller (checkpointer) stops the instance.
+// holds. A failed fsync is not retried: the caller (checkpointer) PANICs the instance. A file's
+// request is dropped just before its fsync (a write registering meanwhile adds it again) and put
+// back if the fsync fails, so a failure never silently forgets the files not yet synced.
 using PgWal.Storage;
 
 namespace PgWal.Pages;
@@ -33,12 +35,22 @@ internal sealed class RelationFileSet(IRelationStorage storage) : IDisposable
     {
         List<(RelFileLocator, ForkNumber)> pending;
         lock (_files)
-        {
             pending = [.. _needSync];
-            _needSync.Clear();
+        foreach (var key in pending)
+        {
+            lock (_files)
+                _needSync.Remove(key);
+            try
+            {
+                Get(key.Item1, key.Item2).Sync();
+            }
+            catch
+            {
+                lock (_files)
+                    _needSync.Add(key);
+                throw;
+            }
         }
-        foreach (var (rel, fork) in pending)
-            Get(rel, fork).Sync();
         return pending.Count;
     }
 

@@ -31,6 +31,9 @@ internal sealed class FaultInjectingStorage : IDataDirectoryStorage
     /// <summary>Fail the fsync of a relation file whose path matches (after the writes reached the file).</summary>
     public Func<string, bool>? FailRelationSync { get; set; }
 
+    /// <summary>Fail the write of a relation block (path, block) with "No space left on device" while this returns true.</summary>
+    public Func<string, uint, bool>? FailRelationWrite { get; set; }
+
     /// <summary>Fail control-file writes while this returns true.</summary>
     public Func<bool>? FailControlWrite { get; set; }
 
@@ -49,7 +52,12 @@ internal sealed class FaultInjectingStorage : IDataDirectoryStorage
         public string Path => inner.Path;
         public uint BlockCount => inner.BlockCount;
         public bool Read(BlockNumber block, Span<byte> page) => inner.Read(block, page);
-        public void Write(BlockNumber block, ReadOnlySpan<byte> page) => inner.Write(block, page);
+        public void Write(BlockNumber block, ReadOnlySpan<byte> page)
+        {
+            if (owner.FailRelationWrite?.Invoke(inner.Path, block.Value) == true)
+                throw new IOException($"could not write block {block.Value} in file \"{inner.Path}\": No space left on device");
+            inner.Write(block, page);
+        }
 
         public void Sync()
         {
