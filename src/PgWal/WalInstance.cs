@@ -62,6 +62,7 @@ public sealed partial class WalInstance : IDisposable
             Wal.InitializeRedoPointer(state.CheckPoint.Redo);
             Wal.FullPageWrites = options.FullPageWrites;
             Buffers.WalFlush = lsn => Wal.Flush(lsn);
+            Buffers.EndOfWal = () => Wal.InsertedUpTo;
             var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options);
             _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog, _metrics, Panic);
             Recovery = state.Result;

@@ -45,6 +45,12 @@ public sealed partial class BufferManager : IDisposable
     /// </summary>
     internal Action<Lsn> WalFlush { get; set; } = _ => { };
 
+    /// <summary>
+    /// The end of the WAL once recovery is over (null during recovery): a page read with an LSN
+    /// beyond it was changed by WAL that no longer exists, and is refused rather than used.
+    /// </summary>
+    internal Func<Lsn>? EndOfWal { get; set; }
+
     /// <summary>Counters: pages found in the pool, read from files, written back (all), written by evictions.</summary>
     public (long Hits, long Reads, long Writes, long EvictionWrites) Counters
         => (Interlocked.Read(ref _hits), Interlocked.Read(ref _reads), Interlocked.Read(ref _writes), Interlocked.Read(ref _evictionWrites));
@@ -130,6 +136,10 @@ public sealed partial class BufferManager : IDisposable
                 else if (StandardPage.Verify(page, tag.Block, DataChecksums) is { } reason)
                 {
                     throw new PageCorruptedException(tag, reason);
+                }
+                else if (EndOfWal is { } endOfWal && DataPageHeader.ReadLsn(page) is var lsn && lsn > endOfWal())
+                {
+                    throw new PageCorruptedException(tag, $"page LSN {lsn} is beyond the end of WAL {endOfWal()}: the page holds changes from WAL that no longer exists (lost or set aside after damage); it cannot be changed safely");
                 }
             }
         }

@@ -129,29 +129,44 @@ public sealed partial class WalEngine : IDisposable
     }
 
     /// <summary>
-    /// Makes the WAL durable up to <paramref name="upTo"/> (at most what was inserted), blocking.
-    /// Concurrent callers are served by one sync where possible (group commit).
+    /// Makes the WAL durable up to <paramref name="upTo"/>, blocking. Concurrent callers are served
+    /// by one sync where possible (group commit).
     /// </summary>
     /// <exception cref="WalFaultedException">A write or sync failed, now or earlier.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="upTo"/> is beyond the inserted WAL.</exception>
     public void Flush(Lsn upTo)
     {
         ThrowIfDisposed();
-        _groupCommit.Flush(Lsn.Min(upTo, InsertedUpTo));
+        _groupCommit.Flush(CheckFlushRequest(upTo));
+    }
+
+    // XLogFlush's "xlog flush request %X/%X is not satisfied": a request beyond everything inserted
+    // cannot be met. Clamping it would hide the one way such an LSN arises — a page stamped by WAL
+    // that no longer exists — and the page would then get no full-page image and be skipped by redo.
+    private Lsn CheckFlushRequest(Lsn upTo)
+    {
+        Lsn inserted = InsertedUpTo;
+        if (upTo > inserted)
+            throw new InvalidOperationException($"WAL flush request {upTo} is not satisfied --- WAL inserted only up to {inserted}");
+        return upTo;
     }
 
     /// <summary>Makes everything inserted so far durable, blocking.</summary>
     public void Flush() => Flush(InsertedUpTo);
 
     /// <summary>
-    /// Completes when the WAL is durable up to <paramref name="upTo"/> (at most what was inserted);
-    /// synchronously when it already is. The caller's thread may perform the flush itself.
+    /// Completes when the WAL is durable up to <paramref name="upTo"/>; synchronously when it
+    /// already is. The caller's thread may perform the flush itself.
     /// </summary>
     /// <exception cref="WalFaultedException">A write or sync failed, now or earlier.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="upTo"/> is beyond the inserted WAL.</exception>
     public ValueTask FlushAsync(Lsn upTo, CancellationToken cancellationToken = default)
     {
         if (_disposed)
             return ValueTask.FromException(new ObjectDisposedException(nameof(WalEngine)));
-        return _groupCommit.FlushAsync(Lsn.Min(upTo, InsertedUpTo), cancellationToken);
+        if (upTo > InsertedUpTo)
+            return ValueTask.FromException(new InvalidOperationException($"WAL flush request {upTo} is not satisfied --- WAL inserted only up to {InsertedUpTo}"));
+        return _groupCommit.FlushAsync(upTo, cancellationToken);
     }
 
     /// <summary>
