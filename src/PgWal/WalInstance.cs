@@ -80,6 +80,7 @@ public sealed partial class WalInstance : IDisposable
             {
                 _control.Update(c => c with { State = DatabaseState.InProduction });
             }
+            _checkpointer.StartBackground();
         }
         catch
         {

@@ -61,10 +61,17 @@ internal sealed class Checkpointer : IDisposable
         _lastCheckpointEnd = lastCheckpointEnd;
         _lastStartTicks = Stopwatch.GetTimestamp();
         if (options.BackgroundCheckpointer)
-        {
             _thread = new Thread(Loop) { IsBackground = true, Name = "pgwal checkpointer" };
+    }
+
+    /// <summary>
+    /// Starts the background loop. Called once the end-of-recovery work is done: a background
+    /// checkpoint record must not land where XLOG_OVERWRITE_CONTRECORD has to go.
+    /// </summary>
+    public void StartBackground()
+    {
+        if (_thread is { ThreadState: System.Threading.ThreadState.Unstarted })
             _thread.Start();
-        }
     }
 
     /// <summary>The failure that PANICked the instance (no checkpoint can run any more), or null.</summary>
@@ -250,7 +257,8 @@ internal sealed class Checkpointer : IDisposable
     {
         _stopping = true;
         _wake.Set();
-        _thread?.Join();
+        if (_thread is { ThreadState: not System.Threading.ThreadState.Unstarted })
+            _thread.Join();
         _wake.Dispose();
     }
 }
