@@ -36,6 +36,7 @@ internal sealed class Checkpointer : IDisposable
     public CheckpointStartGate StartGate { get; } = new();
     private readonly AutoResetEvent _wake = new(false);
     private readonly Thread? _thread;
+    private int _started;                        // 1 once StartBackground started _thread
     private volatile bool _stopping;
     private volatile bool _requested;
     private int _waiting;                        // callers of Run waiting for _runLock; Interlocked
@@ -70,7 +71,7 @@ internal sealed class Checkpointer : IDisposable
     /// </summary>
     public void StartBackground()
     {
-        if (_thread is { ThreadState: System.Threading.ThreadState.Unstarted })
+        if (_thread != null && Interlocked.Exchange(ref _started, 1) == 0)
             _thread.Start();
     }
 
@@ -257,8 +258,8 @@ internal sealed class Checkpointer : IDisposable
     {
         _stopping = true;
         _wake.Set();
-        if (_thread is { ThreadState: not System.Threading.ThreadState.Unstarted })
-            _thread.Join();
+        if (Volatile.Read(ref _started) != 0)
+            _thread!.Join();
         _wake.Dispose();
     }
 }
