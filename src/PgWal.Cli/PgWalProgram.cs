@@ -1,5 +1,11 @@
-// PgWalProgram: command dispatch for `pgwal`.
+// PgWalProgram: command dispatch for `pgwal`. waldump, controldata and resetwal parse their
+// command lines as pg_waldump, pg_controldata and pg_resetwal do (getopt) and fail as they do;
+// the other commands use System.CommandLine, whose parse errors become one line + a hint (exit 2,
+// CommandLineErrors) and whose actions run inside CommandBoundary (docs/cli.md).
+using System.CommandLine;
 using PgWal.Cli.Bench;
+using PgWal.Cli.Common;
+using PgWal.Cli.DataDir;
 using PgWal.Cli.Generate;
 using PgWal.Cli.WalDump;
 
@@ -7,34 +13,50 @@ namespace PgWal.Cli;
 
 internal static class PgWalProgram
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static int Run(string[] args)
     {
-        if (args.Length > 0 && args[0] == "waldump")
+        CommandBoundary.HandleUnhandledExceptions();
+        switch (args.Length > 0 ? args[0] : "")
         {
-            using var cancel = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) =>
-            {
-                e.Cancel = true;
-                cancel.Cancel();
-            };
-            // fd 1 as a plain stream: unlike Console's stream it reports a broken pipe (EPIPE).
-            using var stdout = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
-            return WalDumpCommand.Run(args[1..], stdout, Console.Error, cancel.Token);
+            case "waldump":
+                return WalDump(args[1..]);
+            case "controldata":
+                return ControlDataCommand.Run(args[1..]);
+            case "resetwal":
+                return ResetWalCommand.Run(args[1..]);
         }
-        var root = new System.CommandLine.RootCommand("PgWal: PostgreSQL's write-ahead log for .NET")
+        var root = new RootCommand("PgWal: PostgreSQL's write-ahead log for .NET")
         {
             GenerateCommand.Create(),
             BenchCommand.Create(),
-            DataDir.DataDirCommands.Init(),
-            DataDir.DataDirCommands.Recover(),
-            DataDir.DataDirCommands.ControlData(),
-            DataDir.DataDirCommands.ResetWal(),
+            DataDirCommands.Init(),
+            DataDirCommands.Recover(),
             PageTest.PageTestCommand.Create(),
             Kv.KvCommands.Create(),
             Kv.DemoCommand.Create(),
             Kv.TortureCommand.Create(),
         };
-        root.Subcommands.Add(new System.CommandLine.Command("waldump", "Decode and display WAL, like pg_waldump (run `pgwal waldump --help`)"));
-        return await root.Parse(args).InvokeAsync();
+        // Listed for `pgwal --help`; dispatched above.
+        root.Subcommands.Add(new Command("waldump", "Decode and display WAL, like pg_waldump (run `pgwal waldump --help`)"));
+        root.Subcommands.Add(new Command("controldata", "Print the control file, exactly as pg_controldata does (run `pgwal controldata --help`)"));
+        root.Subcommands.Add(new Command("resetwal", "Reset the WAL and control information (disaster recovery), like pg_resetwal (run `pgwal resetwal --help`)"));
+        // No response files: a kv key or value may well start with '@'.
+        var result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (result.Errors.Count > 0)
+            return CommandLineErrors.Report(result);
+        return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+    }
+
+    private static int WalDump(string[] args)
+    {
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        // fd 1 as a plain stream: unlike Console's stream it reports a broken pipe (EPIPE).
+        using var stdout = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        return WalDumpCommand.Run(args, stdout, Console.Error, cancel.Token);
     }
 }

@@ -1,5 +1,5 @@
-// pgwal: the PgWal command-line tool. `waldump` follows pg_waldump's own argument syntax (getopt);
-// the other commands use System.CommandLine.
+// pgwal: the PgWal command-line tool. `waldump`, `controldata` and `resetwal` follow their
+// PostgreSQL counterparts' argument syntax (getopt); the other commands use System.CommandLine.
 using PgWal.Cli;
 
-return await PgWalProgram.RunAsync(args);
+return PgWalProgram.Run(args);

@@ -5,6 +5,8 @@
 // with --json ends with one JSON object.
 using System.CommandLine;
 using System.Diagnostics;
+using PgWal.Cli.Common;
+using PgWal.Cli.DataDir;
 using PgWal.Format;
 using PgWal.Read;
 using PgWal.Storage;
@@ -16,35 +18,30 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var dataDir = new Option<string>("--pgdata", "-D") { Description = "data directory (created and initialised if it holds no WAL)", Required = true };
-        var workers = new Option<int>("--workers", "-c") { Description = "concurrent inserting/committing workers", DefaultValueFactory = _ => 1 };
-        var recordSize = new Option<int>("--record-size") { Description = "payload bytes per record (a LogicalMessage record, like pg_logical_emit_message)", DefaultValueFactory = _ => 100 };
-        var flush = new Option<string>("--flush") { Description = "none: insert only; each: every record is a durable commit; async: asynchronous commits", DefaultValueFactory = _ => "none" };
-        flush.AcceptOnlyFromAmong("none", "each", "async");
-        var records = new Option<long?>("--records", "-n") { Description = "stop after this many records in all" };
-        var duration = new Option<double?>("--duration", "-T") { Description = "stop after this many seconds" };
-        var syncMethod = new Option<string>("--sync-method") { Description = "fdatasync, fsync or open_datasync", DefaultValueFactory = _ => "fdatasync" };
-        syncMethod.AcceptOnlyFromAmong("fdatasync", "fsync", "open_datasync");
+        var dataDir = CliOptions.DataDirectory("data directory (created and initialised if it holds no WAL)");
+        var workers = CliOptions.Int("--workers", "-c", "concurrent inserting/committing workers", 1, 4096, 1);
+        var recordSize = CliOptions.Int("--record-size", null, "payload bytes per record (a LogicalMessage record, like pg_logical_emit_message)", 0, 64 << 20, 100);
+        var flush = CliOptions.Choice("--flush", null, "none: insert only; each: every record is a durable commit; async: asynchronous commits", "none", "none", "each", "async");
+        var records = CliOptions.OptionalLong("--records", "-n", "stop after this many records in all", 1, long.MaxValue);
+        var duration = CliOptions.OptionalSeconds("--duration", "-T", "stop after this many seconds", 0.001, 86400);
+        var syncMethod = CliOptions.Choice("--sync-method", null, "how a flush makes the WAL durable", "fdatasync", "fdatasync", "fsync", "open_datasync");
         var directIo = new Option<bool>("--direct-io") { Description = "open segments with O_DIRECT" };
-        var walBuffers = new Option<int>("--wal-buffers") { Description = "WAL buffer ring in MB", DefaultValueFactory = _ => 16 };
-        var locks = new Option<int>("--insertion-locks") { Description = "number of WAL insertion locks", DefaultValueFactory = _ => 8 };
-        var segSize = new Option<int>("--wal-segsize") { Description = "segment size in MB when initialising", DefaultValueFactory = _ => 16 };
-        var commitDelay = new Option<int>("--commit-delay") { Description = "commit_delay in microseconds", DefaultValueFactory = _ => 0 };
-        var writerDelay = new Option<int>("--wal-writer-delay") { Description = "wal_writer_delay in milliseconds", DefaultValueFactory = _ => 200 };
+        var walBuffers = CliOptions.Int("--wal-buffers", null, "WAL buffer ring in MB", 1, 1024, 16);
+        var locks = CliOptions.Int("--insertion-locks", null, "number of WAL insertion locks", 1, 128, 8);
+        var segSize = DataDirCommands.SegmentSizeOption("segment size in MB when initialising, a power of two");
+        var commitDelay = CliOptions.Int("--commit-delay", null, "commit_delay in microseconds", 0, 100_000, 0);
+        var writerDelay = CliOptions.Int("--wal-writer-delay", null, "wal_writer_delay in milliseconds", 1, 10_000, 200);
         var json = new Option<bool>("--json") { Description = "end the output with one JSON object" };
-        var initZero = new Option<string>("--wal-init-zero") { Description = "on: new segments are written full of zeros (PostgreSQL's default); off: created sparse", DefaultValueFactory = _ => "on" };
-        initZero.AcceptOnlyFromAmong("on", "off");
-        var maxWal = new Option<int>("--max-wal-size") { Description = "max_wal_size in MB: WAL between checkpoints, and the most recycled segments kept", DefaultValueFactory = _ => 1024 };
-        var minWal = new Option<int>("--min-wal-size") { Description = "min_wal_size in MB: recycled segments kept at least", DefaultValueFactory = _ => 80 };
+        var initZero = CliOptions.Choice("--wal-init-zero", null, "on: new segments are written full of zeros (PostgreSQL's default); off: created sparse", "on", "on", "off");
+        var maxWal = CliOptions.Int("--max-wal-size", null, "max_wal_size in MB: WAL between checkpoints, and the most recycled segments kept", 2, 1 << 20, 1024);
+        var minWal = CliOptions.Int("--min-wal-size", null, "min_wal_size in MB: recycled segments kept at least (at least twice --wal-segsize)", 2, 1 << 20, 80);
         var discard = new Option<bool>("--discard") { Description = "write the WAL to nowhere (not durable!): measures the insert path without the disk" };
         var command = new Command("bench", "Measure WAL insert and commit rates on a data directory")
         {
             dataDir, workers, recordSize, flush, records, duration, syncMethod, directIo, walBuffers, locks, segSize, commitDelay, writerDelay, json, discard, initZero, maxWal, minWal,
         };
-        command.SetAction(parse =>
+        command.SetAction(parse => CommandBoundary.Run("bench", () =>
         {
-            if (parse.GetValue(records) is null == parse.GetValue(duration) is null)
-                return Fail("give exactly one of --records and --duration");
             var settings = new BenchSettings
             {
                 DataDirectory = parse.GetValue(dataDir)!,
@@ -66,56 +63,56 @@ internal static class BenchCommand
                 MaxWalSizeMb = parse.GetValue(maxWal),
                 MinWalSizeMb = parse.GetValue(minWal),
             };
+            Validate(settings);
             return Run(settings);
-        });
+        }));
         return command;
     }
 
-    private static int Fail(string message)
+    // What the options cannot check one by one.
+    private static void Validate(BenchSettings s)
     {
-        Console.Error.WriteLine($"pgwal bench: error: {message}");
-        return 1;
-    }
-
-    private static string? Validate(BenchSettings s)
-    {
-        if (s.Workers is < 1 or > 4096) return $"--workers must be between 1 and 4096, got {s.Workers}";
-        if (s.RecordSize is < 0 or > 64 * 1024 * 1024) return $"--record-size must be between 0 and 67108864, got {s.RecordSize}";
-        if (s.Records is < 1) return $"--records must be at least 1, got {s.Records}";
-        if (s.Seconds is <= 0 or > 86400) return $"--duration must be between 0 and 86400 seconds, got {s.Seconds}";
-        if (s.WalBuffersMb is < 1 or > 1024) return $"--wal-buffers must be between 1 and 1024 (MB), got {s.WalBuffersMb}";
-        if (s.InsertionLocks is < 1 or > 128) return $"--insertion-locks must be between 1 and 128, got {s.InsertionLocks}";
-        if (!WalGeometry.IsValidSegmentSize((long)s.SegmentSizeMb * 1024 * 1024)) return $"--wal-segsize must be a power of two between 1 and 1024 (MB), got {s.SegmentSizeMb}";
-        if (s.CommitDelayMicroseconds is < 0 or > 100_000) return $"--commit-delay must be between 0 and 100000 microseconds, got {s.CommitDelayMicroseconds}";
-        if (s.WalWriterDelayMs is < 1 or > 10_000) return $"--wal-writer-delay must be between 1 and 10000 ms, got {s.WalWriterDelayMs}";
-        if (s.MinWalSizeMb < 2 * s.SegmentSizeMb || s.MaxWalSizeMb < s.MinWalSizeMb || s.MaxWalSizeMb > 1024 * 1024)
-            return $"--min-wal-size must be at least twice --wal-segsize and --max-wal-size at least --min-wal-size (at most 1048576 MB), got {s.MinWalSizeMb} and {s.MaxWalSizeMb}";
-        return null;
+        if (s.Records is null == s.Seconds is null)
+            throw new UsageException("give exactly one of --records and --duration");
+        if (s.MinWalSizeMb < 2 * s.SegmentSizeMb)
+            throw new UsageException($"--min-wal-size ({s.MinWalSizeMb} MB) must be at least twice --wal-segsize ({s.SegmentSizeMb} MB)");
+        if (s.MaxWalSizeMb < s.MinWalSizeMb)
+            throw new UsageException($"--max-wal-size ({s.MaxWalSizeMb} MB) must be at least --min-wal-size ({s.MinWalSizeMb} MB)");
     }
 
     private static int Run(BenchSettings settings)
     {
-        if (Validate(settings) is { } problem)
-            return Fail(problem);
+        if (!settings.Discard)
+            PathChecks.DataDirectory(settings.DataDirectory);
+        var owner = Open(settings, out var engine, out string how);
+        BenchResult result;
         try
         {
-            using var owner = Open(settings, out var engine, out string how);
             Console.WriteLine($"pgwal bench: {how}");
             Console.WriteLine($"  {settings.Workers} worker(s), {settings.RecordSize}-byte records, flush {settings.Flush.ToString().ToLowerInvariant()}, "
                               + $"sync {SyncName(settings.SyncMethod)}{(settings.DirectIo ? " + O_DIRECT" : "")}, "
                               + (settings.Records is { } n ? $"{n:N0} records" : $"{settings.Seconds} s"));
             bool live = !Console.IsErrorRedirected;
-            var result = new BenchRunner(engine, settings).Run(live ? Progress(settings) : null);
+            result = new BenchRunner(engine, settings).Run(live ? Progress(settings) : null);
             if (live)
                 Console.Error.Write("\r" + new string(' ', 100) + "\r");
             engine.Flush();
-            BenchReport.Print(settings, result, Console.Out);
-            return 0;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+        catch
         {
-            return Fail(e.Message);
+            try
+            {
+                owner.Dispose();
+            }
+            catch (Exception)
+            {
+                // The run's failure is the one to report; closing a faulted engine fails alike.
+            }
+            throw;
         }
+        owner.Dispose();   // the shutdown checkpoint: its failure is the command's
+        BenchReport.Print(settings, result, Console.Out);
+        return 0;
     }
 
     private static string SyncName(WalSyncMethod m) => m switch { WalSyncMethod.Fsync => "fsync", WalSyncMethod.OpenDatasync => "open_datasync", _ => "fdatasync" };

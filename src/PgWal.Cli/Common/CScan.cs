@@ -1,6 +1,7 @@
 // CScan: the sscanf conversions pg_waldump uses to read option values, with C's leniency:
 // leading whitespace is skipped, "%u" accepts a sign (negative values wrap), "%X" accepts an
-// optional 0x prefix, and trailing text after the last conversion is ignored.
+// optional 0x prefix, and trailing text after the last conversion is ignored; and pg_resetwal's
+// whole-string strtoul.
 namespace PgWal.Cli.Common;
 
 internal static class CScan
@@ -69,6 +70,45 @@ internal static class CScan
         if (end == digitsStart)
             return false;
         id = int.Parse(field[..end], System.Globalization.CultureInfo.InvariantCulture);
+        return true;
+    }
+
+    /// <summary>
+    /// <c>strtoul(s, &amp;end, 0)</c> where the whole string must be the number (pg_resetwal's check:
+    /// <c>end == s || *end != '\0' || errno != 0</c> is an error): base from the prefix (0x hex,
+    /// 0 octal, else decimal), a sign (negatives wrap), overflow rejected (ERANGE).
+    /// </summary>
+    public static bool TryStrtoulWhole(ReadOnlySpan<char> s, out ulong value)
+    {
+        value = 0;
+        var t = s.TrimStart(" \t\n\v\f\r");
+        bool negative = false;
+        if (!t.IsEmpty && (t[0] == '+' || t[0] == '-'))
+        {
+            negative = t[0] == '-';
+            t = t[1..];
+        }
+        int radix = 10;
+        if (t.Length >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') && t.Length >= 3 && Uri.IsHexDigit(t[2]))
+        {
+            radix = 16;
+            t = t[2..];
+        }
+        else if (t.Length >= 1 && t[0] == '0')
+        {
+            radix = 8;
+        }
+        if (t.IsEmpty)
+            return false;
+        ulong magnitude = 0;
+        foreach (char c in t)
+        {
+            int d = Uri.IsHexDigit(c) ? Uri.FromHex(c) : -1;
+            if (d < 0 || d >= radix || magnitude > (ulong.MaxValue - (ulong)d) / (ulong)radix)
+                return false;   // trailing text, or ERANGE
+            magnitude = magnitude * (ulong)radix + (ulong)d;
+        }
+        value = negative ? unchecked(0 - magnitude) : magnitude;
         return true;
     }
 

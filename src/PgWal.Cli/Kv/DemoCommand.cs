@@ -3,7 +3,7 @@
 // buffer hit rate), SIGKILLs the worker at a random moment, recovers, verifies every acknowledged
 // commit against the acknowledgement log kept outside the store, and prints what recovery did.
 using System.CommandLine;
-using PgWal.Cli.DataDir;
+using PgWal.Cli.Common;
 
 namespace PgWal.Cli.Kv;
 
@@ -11,19 +11,18 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var dir = new Option<string>("--pgdata", "-D") { Description = "where to put the demo (a new directory; a previous demo there is replaced)", DefaultValueFactory = _ => "pgwal-demo" };
-        var clients = new Option<int>("--clients", "-c") { Description = "concurrent clients committing batches", DefaultValueFactory = _ => 16 };
-        var duration = new Option<double>("--duration", "-T") { Description = "the worker is killed at a random moment between half this and this many seconds", DefaultValueFactory = _ => 10 };
-        var seed = new Option<int?>("--seed") { Description = "workload and kill-time seed (default: random)" };
+        var dir = CliOptions.DataDirectory("where to put the demo (a new directory; a previous demo there is replaced)", defaultValue: "pgwal-demo");
+        var clients = CliOptions.Int("--clients", "-c", "concurrent clients committing batches", 1, KvWorker.MaxClients, 16);
+        var duration = CliOptions.Seconds("--duration", "-T", "the worker is killed at a random moment between half this and this many seconds", 1, 86400, 10);
+        var seed = CliOptions.OptionalInt("--seed", null, "workload and kill-time seed (default: random)", int.MinValue, int.MaxValue);
         var command = new Command("demo", "Run a crash-safe key-value workload, kill it at a random moment, recover and verify") { dir, clients, duration, seed };
-        command.SetAction(p => DataDirCommands.Guard("demo", () => Run(p.GetValue(dir)!, p.GetValue(clients), p.GetValue(duration), p.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000))));
+        command.SetAction(p => CommandBoundary.Run("demo", () => Run(p.GetValue(dir)!, p.GetValue(clients), p.GetValue(duration), p.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000))));
         return command;
     }
 
     private static int Run(string root, int clients, double seconds, int seed)
     {
-        if (seconds < 1)
-            throw new ArgumentException("--duration must be at least 1 second");
+        PathChecks.DataDirectory(root);
         Prepare(root);
         var loop = new KvKillLoop(root, clients, seed);
         Console.WriteLine($"pgwal demo: {clients} clients commit atomic batches (1-4 puts/deletes, values 8 B-300 kB) to a PgWal.Kv store in {loop.DataDirectory}");
@@ -39,8 +38,8 @@ internal static class DemoCommand
         var t = outcome.Tree;
         if (outcome.Problem != null)
         {
-            Console.Error.WriteLine($"pgwal demo: VERIFICATION FAILED: {outcome.Problem}");
-            return 2;
+            CommandBoundary.Error("pgwal demo", $"VERIFICATION FAILED: {outcome.Problem}");
+            return ExitCodes.Runtime;
         }
         Console.WriteLine($"verify:   all {outcome.Acknowledged:N0} acknowledged commits present ({outcome.CommittedUnacknowledged} more committed just before the kill, not yet acknowledged); no partial batch");
         Console.WriteLine($"          tree sound: {t.Levels} levels, {t.Keys:N0} keys, {t.LeafPages} leaf + {t.InternalPages} internal + {t.OverflowPages} overflow + {t.FreePages} free pages, every block accounted for");

@@ -9,7 +9,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using PgWal.Cli.Bench;
-using PgWal.Cli.DataDir;
+using PgWal.Cli.Common;
 using PgWal.Kv;
 
 namespace PgWal.Cli.Kv;
@@ -18,31 +18,28 @@ internal static class KvBench
 {
     public static Command Create(Option<string> dir)
     {
-        var workload = new Option<string>("--workload", "-w") { Description = "load | commit | read | A (50% reads, 50% updates) | B (95/5) | C (reads only)", DefaultValueFactory = _ => "A" };
-        var keys = new Option<long>("--keys", "-k") { Description = "keys in the store (load inserts them)", DefaultValueFactory = _ => 100_000 };
-        var keySize = new Option<int>("--key-size") { Description = "key length in bytes (zero-padded decimal)", DefaultValueFactory = _ => 16 };
-        var valueSize = new Option<int>("--value-size") { Description = "value length in bytes", DefaultValueFactory = _ => 100 };
-        var batch = new Option<int>("--batch") { Description = "keys per commit when loading", DefaultValueFactory = _ => 1000 };
-        var clients = new Option<int>("--clients", "-c") { Description = "concurrent clients (threads)", DefaultValueFactory = _ => 16 };
-        var duration = new Option<double>("--duration", "-T") { Description = "seconds to run (not for load)", DefaultValueFactory = _ => 10 };
-        var distribution = new Option<string>("--distribution") { Description = "uniform | zipfian", DefaultValueFactory = _ => "uniform" };
+        var workload = CliOptions.Choice("--workload", "-w", "load | commit | read | A (50% reads, 50% updates) | B (95/5) | C (reads only)", "A", "load", "commit", "read", "A", "B", "C");
+        var keys = CliOptions.Long("--keys", "-k", "keys in the store (load inserts them)", 1, 1_000_000_000_000, 100_000);
+        var keySize = CliOptions.Int("--key-size", null, "key length in bytes (zero-padded decimal)", 1, KvStore.MaxKeyLength, 16);
+        var valueSize = CliOptions.Int("--value-size", null, "value length in bytes", 0, KvStore.MaxValueLength, 100);
+        var batch = CliOptions.Int("--batch", null, "keys per commit when loading", 1, 1_000_000, 1000);
+        var clients = CliOptions.Int("--clients", "-c", "concurrent clients (threads)", 1, 1024, 16);
+        var duration = CliOptions.Seconds("--duration", "-T", "seconds to run (not for load)", 0.001, 86400, 10);
+        var distribution = CliOptions.Choice("--distribution", null, "key popularity", "uniform", "uniform", "zipfian");
         var async = new Option<bool>("--async-commit") { Description = "asynchronous commit (returns before the WAL is durable)" };
-        var buffers = new Option<int>("--shared-buffers") { Description = "buffer pool size in 8 kB pages", DefaultValueFactory = _ => 32768 };
+        var buffers = CliOptions.Int("--shared-buffers", null, "buffer pool size in 8 kB pages", 16, PageTest.PageTestCommand.MaxSharedBuffers, 32768);
         var json = new Option<bool>("--json") { Description = "print the result as one JSON object (last line)" };
         var command = new Command("bench", "YCSB-style benchmark of the key-value store")
         {
             workload, keys, keySize, valueSize, batch, clients, duration, distribution, async, buffers, json,
         };
-        command.SetAction(p => DataDirCommands.Guard("kv bench", () =>
+        command.SetAction(p => CommandBoundary.Run("kv bench", () =>
         {
-            string w = p.GetValue(workload)!;   // load/commit/read in lower case, YCSB's A/B/C in upper
-            var s = new Settings(w.Length == 1 ? w.ToUpperInvariant() : w.ToLowerInvariant(),
-                p.GetValue(keys), p.GetValue(keySize), p.GetValue(valueSize), p.GetValue(batch), p.GetValue(clients), p.GetValue(duration),
-                p.GetValue(distribution) == "zipfian", p.GetValue(json));
+            var s = new Settings(p.GetValue(workload)!, p.GetValue(keys), p.GetValue(keySize), p.GetValue(valueSize), p.GetValue(batch),
+                p.GetValue(clients), p.GetValue(duration), p.GetValue(distribution) == "zipfian", p.GetValue(json));
             s.Validate();
-            if (p.GetValue(distribution) is not ("uniform" or "zipfian"))
-                throw new ArgumentException("--distribution must be uniform or zipfian");
             string path = p.GetValue(dir)!;
+            PathChecks.DataDirectory(path);
             var options = new KvOptions
             {
                 SynchronousCommit = !p.GetValue(async),
@@ -56,14 +53,12 @@ internal static class KvBench
 
     internal sealed record Settings(string Workload, long Keys, int KeySize, int ValueSize, int Batch, int Clients, double Seconds, bool Zipfian, bool Json)
     {
+        /// <summary>What the options cannot check one by one.</summary>
         public void Validate()
         {
-            if (Workload is not ("load" or "commit" or "read" or "A" or "B" or "C"))
-                throw new ArgumentException($"--workload must be load, commit, read, A, B or C (got \"{Workload}\")");
-            if (Keys < 1 || KeySize < Keys.ToString().Length || KeySize > KvStore.MaxKeyLength)
-                throw new ArgumentException($"--keys must be at least 1 and --key-size ({KeySize}) must hold {Keys - 1} in decimal and be at most {KvStore.MaxKeyLength}");
-            if (ValueSize < 0 || ValueSize > KvStore.MaxValueLength || Batch < 1 || Clients < 1 || Clients > 1024 || (Workload != "load" && Seconds <= 0))
-                throw new ArgumentException("--value-size, --batch, --clients or --duration out of range");
+            int digits = (Keys - 1).ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
+            if (KeySize < digits)
+                throw new UsageException($"--key-size ({KeySize}) must hold the largest key number, {Keys - 1}, in decimal: at least {digits} bytes");
         }
 
         /// <summary>The read share of the mix (load/commit: 0).</summary>

@@ -1,10 +1,11 @@
 // KvCommands: `pgwal kv -D DIR put KEY VALUE | get KEY | delete KEY | scan [FROM [TO]] | stats`,
-// plus `kv bench` and `kv worker`. Keys and values on the command line are UTF-8 text; the data
-// directory is created on first use; `put` and `delete` return only once durable; `get` exits 1
-// when the key is absent.
+// plus `kv bench` and `kv worker`. Keys and values are UTF-8 text (KvArguments); the data
+// directory is created on first use. Exit codes
+// (docs/cli.md): 0 done (put/delete once durable), 1 key absent (get, delete), 2 bad command
+// line, 3 failure, 4 when a change may or may not have become durable — the commit's flush
+// failed (CommitOutcomeUnknownException), or closing the store failed after a durable change.
 using System.CommandLine;
-using System.Text;
-using PgWal.Cli.DataDir;
+using PgWal.Cli.Common;
 using PgWal.Kv;
 
 namespace PgWal.Cli.Kv;
@@ -13,60 +14,69 @@ internal static class KvCommands
 {
     public static Command Create()
     {
-        var dir = new Option<string>("--pgdata", "-D") { Description = "data directory (created on first use)", Required = true, Recursive = true };
+        var dir = CliOptions.DataDirectory("data directory (created on first use)", recursive: true);
         var kv = new Command("kv", "PgWal.Kv: a crash-safe ordered key-value store on the WAL engine") { dir };
 
-        var key = new Argument<string>("KEY");
-        var value = new Argument<string>("VALUE");
+        var key = new Argument<string>("KEY") { Description = "the key (1..1024 bytes)" };
+        var value = new Argument<string>("VALUE") { Description = "the value (up to 16 MB)" };
         var put = new Command("put", "Set KEY to VALUE (exits 0 once durable)") { key, value };
-        put.SetAction(p => Guard(p.GetValue(dir)!, "put", store =>
+        put.SetAction(p => Session(p.GetValue(dir)!, "put", session =>
         {
-            store.Put(Encoding.UTF8.GetBytes(p.GetValue(key)!), Encoding.UTF8.GetBytes(p.GetValue(value)!));
-            return 0;
+            var k = KvArguments.Key("KEY", p.GetValue(key)!);
+            var v = KvArguments.Value(p.GetValue(value)!);
+            session.Open().Put(k, v);
+            session.DurableChange = $"the put of key \"{KvArguments.Show(k)}\"";
+            return ExitCodes.Success;
         }));
 
         var getKey = new Argument<string>("KEY");
         var get = new Command("get", "Print the value of KEY (exit 1 when absent)") { getKey };
-        get.SetAction(p => Guard(p.GetValue(dir)!, "get", store =>
+        get.SetAction(p => Session(p.GetValue(dir)!, "get", session =>
         {
-            var v = store.Get(Encoding.UTF8.GetBytes(p.GetValue(getKey)!));
+            var k = KvArguments.Key("KEY", p.GetValue(getKey)!);
+            var v = session.Open().Get(k);
             if (v == null)
-            {
-                Console.Error.WriteLine($"pgwal kv: key \"{p.GetValue(getKey)}\" not found");
-                return 1;
-            }
+                return Absent("get", k);
             using var stdout = Console.OpenStandardOutput();
             stdout.Write(v);
             stdout.Write("\n"u8);
-            return 0;
+            return ExitCodes.Success;
         }));
 
         var delKey = new Argument<string>("KEY");
         var delete = new Command("delete", "Remove KEY (exits 0 once durable; 1 when it was absent)") { delKey };
-        delete.SetAction(p => Guard(p.GetValue(dir)!, "delete", store => store.Delete(Encoding.UTF8.GetBytes(p.GetValue(delKey)!)) ? 0 : 1));
+        delete.SetAction(p => Session(p.GetValue(dir)!, "delete", session =>
+        {
+            var k = KvArguments.Key("KEY", p.GetValue(delKey)!);
+            if (!session.Open().Delete(k))
+                return Absent("delete", k);
+            session.DurableChange = $"the delete of key \"{KvArguments.Show(k)}\"";
+            return ExitCodes.Success;
+        }));
 
         var from = new Argument<string?>("FROM") { Arity = ArgumentArity.ZeroOrOne, Description = "first key (inclusive)" };
         var to = new Argument<string?>("TO") { Arity = ArgumentArity.ZeroOrOne, Description = "end key (exclusive)" };
         var reverse = new Option<bool>("--reverse", "-r") { Description = "descending order" };
-        var limit = new Option<long>("--limit", "-n") { Description = "print at most this many entries (0 = all)" };
+        var limit = CliOptions.Long("--limit", "-n", "print at most this many entries (0 = all)", 0, long.MaxValue, 0);
         var scan = new Command("scan", "Print the entries in [FROM, TO) as key<TAB>value (non-printable bytes as \\xNN)") { from, to, reverse, limit };
-        scan.SetAction(p => Guard(p.GetValue(dir)!, "scan", store =>
+        scan.SetAction(p => Session(p.GetValue(dir)!, "scan", session =>
         {
-            byte[]? f = p.GetValue(from) is { } fs ? Encoding.UTF8.GetBytes(fs) : null;
-            byte[]? t = p.GetValue(to) is { } ts ? Encoding.UTF8.GetBytes(ts) : null;
+            byte[]? f = KvArguments.Bound(p.GetValue(from));
+            byte[]? t = KvArguments.Bound(p.GetValue(to));
             long n = 0, max = p.GetValue(limit);
-            foreach (var (k, v) in store.Scan(f, t, p.GetValue(reverse)))
+            foreach (var (k, v) in session.Open().Scan(f, t, p.GetValue(reverse)))
             {
-                Console.WriteLine($"{Escape(k, 200)}\t{Escape(v, 200)}");
+                Console.WriteLine($"{KvArguments.Escape(k, 200)}\t{KvArguments.Escape(v, 200)}");
                 if (++n == max)
                     break;
             }
-            return 0;
+            return ExitCodes.Success;
         }));
 
-        var stats = new Command("stats", "Check the tree and print its shape, the WAL position and the control file state");
-        stats.SetAction(p => Guard(p.GetValue(dir)!, "stats", store =>
+        var stats = new Command("stats", "Check the tree and print its shape, the WAL position and the control file state (exit 3 when the check fails)");
+        stats.SetAction(p => Session(p.GetValue(dir)!, "stats", session =>
         {
+            var store = session.Open();
             var t = store.CheckTree();
             var c = store.Instance.ControlFile;
             Console.WriteLine($"keys:                {t.Keys:N0}");
@@ -77,7 +87,10 @@ internal static class KvCommands
             Console.WriteLine($"WAL insert position: {store.Instance.Wal.InsertedUpTo}");
             Console.WriteLine($"latest checkpoint:   {c.CheckPointLocation} (redo {c.CheckPointCopy.Redo})");
             Console.WriteLine($"recovery at open:    {(store.Instance.Recovery.CrashRecovery ? $"crash recovery, {store.Instance.Recovery.Records:N0} records replayed" : "none (clean shutdown)")}");
-            return t.Problems.Count == 0 ? 0 : 2;
+            if (t.Problems.Count == 0)
+                return ExitCodes.Success;
+            CommandBoundary.Error("pgwal kv stats", $"the tree check found {t.Problems.Count} problem(s): {t.Problems[0]}");
+            return ExitCodes.Runtime;
         }));
 
         kv.Subcommands.Add(put);
@@ -90,27 +103,12 @@ internal static class KvCommands
         return kv;
     }
 
-    // Errors exit 2, so that 1 keeps meaning "absent" for get and delete.
-    private static int Guard(string dir, string what, Func<KvStore, int> action)
-        => DataDirCommands.Guard("kv " + what, () =>
-        {
-            using var store = KvStore.Open(dir, new KvOptions { Instance = new WalInstanceOptions { BackgroundCheckpointer = false } });
-            return action(store);
-        }, errorExitCode: 2);
-
-    /// <summary>Printable ASCII as is, backslash and other bytes as \xNN; cut at <paramref name="max"/> bytes.</summary>
-    internal static string Escape(byte[] bytes, int max)
+    private static int Absent(string command, byte[] key)
     {
-        var sb = new StringBuilder();
-        foreach (byte b in bytes.AsSpan(0, Math.Min(bytes.Length, max)))
-        {
-            if (b is >= 0x20 and < 0x7F and not (byte)'\\')
-                sb.Append((char)b);
-            else
-                sb.Append($"\\x{b:x2}");
-        }
-        if (bytes.Length > max)
-            sb.Append($"... ({bytes.Length} bytes)");
-        return sb.ToString();
+        Console.Error.WriteLine($"pgwal kv {command}: key \"{KvArguments.Show(key)}\" not found");
+        return ExitCodes.KeyAbsent;
     }
+
+    private static int Session(string dir, string command, Func<KvSession, int> action)
+        => CommandBoundary.Run("kv " + command, () => KvSession.Run(dir, action));
 }

@@ -6,7 +6,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using PgWal.Cli.DataDir;
+using PgWal.Cli.Common;
 using PgWal.Cli.PageTest;
 using PgWal.Kv;
 
@@ -16,17 +16,27 @@ internal static class KvWorker
 {
     public static Command Create(Option<string> dir)
     {
-        var clients = new Option<int>("--clients", "-c") { Description = "client threads", DefaultValueFactory = _ => 8 };
-        var seed = new Option<int>("--seed") { Description = "workload seed", DefaultValueFactory = _ => 1 };
-        var ackFile = new Option<string>("--ack-file") { Description = "acknowledgement log (keep it outside the data directory)", Required = true };
-        var duration = new Option<double>("--duration", "-T") { Description = "seconds to run (0 = until killed)" };
+        var clients = CliOptions.Int("--clients", "-c", "client threads", 1, MaxClients, 8);
+        var seed = CliOptions.Int("--seed", null, "workload seed", int.MinValue, int.MaxValue, 1);
+        var ackFile = CliOptions.Path("--ack-file", null, "acknowledgement log (keep it outside the data directory)");
+        ackFile.Required = true;
+        var duration = CliOptions.Seconds("--duration", "-T", "seconds to run (0 = until killed)", 0, 365 * 86400, 0);
         var command = new Command("worker", "Run the demo/torture workload until killed (used by `pgwal demo` and `pgwal torture`)")
         {
             clients, seed, ackFile, duration,
         };
-        command.SetAction(p => DataDirCommands.Guard("kv worker", () => Run(p.GetValue(dir)!, p.GetValue(clients), p.GetValue(seed), p.GetValue(ackFile)!, p.GetValue(duration))));
+        command.SetAction(p => CommandBoundary.Run("kv worker", () =>
+        {
+            string path = p.GetValue(dir)!, acks = p.GetValue(ackFile)!;
+            PathChecks.DataDirectory(path);
+            PathChecks.FileToWrite(acks, "acknowledgement file");
+            return Run(path, p.GetValue(clients), p.GetValue(seed), acks, p.GetValue(duration));
+        }));
         return command;
     }
+
+    /// <summary>Clients are named c00..c99 in the keys (KvTortureWorkload).</summary>
+    public const int MaxClients = 99;
 
     /// <summary>The instance settings demo, torture and their verifier share: small enough that checkpoints and evictions happen in seconds.</summary>
     public static KvOptions Options() => new()
@@ -42,8 +52,6 @@ internal static class KvWorker
 
     private static int Run(string path, int clients, int seed, string ackPath, double seconds)
     {
-        if (clients is < 1 or > 99)
-            throw new ArgumentException("--clients must be 1..99");
         using var store = KvStore.Open(path, Options());
         using var acks = new AckFile(ackPath);
         var r = store.Instance.Recovery;

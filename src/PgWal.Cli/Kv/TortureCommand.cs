@@ -1,9 +1,9 @@
 // TortureCommand: `pgwal torture` — the kill loop: run the kv workload in a worker process, SIGKILL
 // it at a random moment, recover, check (a) acknowledged commits, (b) atomic batches, (c) tree
-// invariants; repeat. Exits 2 at the first failed check, 0 after the iterations.
+// invariants; repeat. Exits 3 at the first failed check, 0 after the iterations.
 using System.CommandLine;
 using System.Diagnostics;
-using PgWal.Cli.DataDir;
+using PgWal.Cli.Common;
 
 namespace PgWal.Cli.Kv;
 
@@ -11,19 +11,22 @@ internal static class TortureCommand
 {
     public static Command Create()
     {
-        var dir = new Option<string>("--pgdata", "-D") { Description = "a new directory for the run (data directory and acknowledgement log)", Required = true };
-        var iterations = new Option<int>("--iterations", "-n") { Description = "kill/recover/verify iterations", DefaultValueFactory = _ => 100 };
-        var clients = new Option<int>("--clients", "-c") { Description = "concurrent clients", DefaultValueFactory = _ => 8 };
-        var minMs = new Option<int>("--min-run-ms") { Description = "shortest run before the kill (after the first commit)", DefaultValueFactory = _ => 100 };
-        var maxMs = new Option<int>("--max-run-ms") { Description = "longest run before the kill", DefaultValueFactory = _ => 2000 };
-        var seed = new Option<int>("--seed") { Description = "workload and kill-time seed", DefaultValueFactory = _ => 1 };
+        var dir = CliOptions.DataDirectory("a new directory for the run (data directory and acknowledgement log)");
+        var iterations = CliOptions.Int("--iterations", "-n", "kill/recover/verify iterations", 1, int.MaxValue, 100);
+        var clients = CliOptions.Int("--clients", "-c", "concurrent clients", 1, KvWorker.MaxClients, 8);
+        var minMs = CliOptions.Int("--min-run-ms", null, "shortest run before the kill (after the first commit)", 0, 3_600_000, 100);
+        var maxMs = CliOptions.Int("--max-run-ms", null, "longest run before the kill", 0, 3_600_000, 2000);
+        var seed = CliOptions.Int("--seed", null, "workload and kill-time seed", int.MinValue, int.MaxValue, 1);
         var command = new Command("torture", "Kill the kv workload at random moments, recover and verify, again and again")
         {
             dir, iterations, clients, minMs, maxMs, seed,
         };
-        command.SetAction(p => DataDirCommands.Guard("torture", () =>
+        command.SetAction(p => CommandBoundary.Run("torture", () =>
         {
             string root = p.GetValue(dir)!;
+            if (p.GetValue(minMs) > p.GetValue(maxMs))
+                throw new UsageException($"--min-run-ms ({p.GetValue(minMs)}) must not be more than --max-run-ms ({p.GetValue(maxMs)})");
+            PathChecks.DataDirectory(root);
             if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
                 throw new IOException($"directory \"{root}\" is not empty; torture needs a new one");
             Directory.CreateDirectory(root);
@@ -38,8 +41,8 @@ internal static class TortureCommand
                 var o = loop.Iterate(TimeSpan.FromMilliseconds(p.GetValue(minMs)), TimeSpan.FromMilliseconds(p.GetValue(maxMs)), random, null);
                 if (o.Problem != null)
                 {
-                    Console.Error.WriteLine($"pgwal torture: iteration {i} FAILED: {o.Problem}");
-                    return 2;
+                    CommandBoundary.Error("pgwal torture", $"iteration {i} FAILED: {o.Problem}");
+                    return ExitCodes.Runtime;
                 }
                 acknowledged = o.Acknowledged;
                 records += o.Recovery.Records;

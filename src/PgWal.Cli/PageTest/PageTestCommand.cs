@@ -6,6 +6,7 @@
 // Parameters (seed, workers, pages) are kept in DIR/pagetest.conf so later runs agree.
 using System.CommandLine;
 using System.Diagnostics;
+using PgWal.Cli.Common;
 using PgWal.Cli.DataDir;
 using PgWal.Insert;
 using PgWal.Recovery;
@@ -14,30 +15,37 @@ namespace PgWal.Cli.PageTest;
 
 internal static class PageTestCommand
 {
+    /// <summary>Largest --shared-buffers: PgWal's pool is one array of 8 kB pages, so 262,143 pages (just under 2 GB).</summary>
+    public static readonly int MaxSharedBuffers = Array.MaxLength / 8192;
+
     public static Command Create()
     {
-        var dir = new Option<string>("--pgdata", "-D") { Description = "data directory (initialised if missing)", Required = true };
-        var workers = new Option<int>("--workers", "-c") { Description = "concurrent workers (each owns one relation)", DefaultValueFactory = _ => 4 };
-        var seed = new Option<int>("--seed") { Description = "op stream seed", DefaultValueFactory = _ => 1 };
-        var pages = new Option<int>("--pages") { Description = "pages per worker", DefaultValueFactory = _ => 256 };
-        var ops = new Option<long>("--ops", "-n") { Description = "ops per worker (0 = until --duration or --wal-mb)" };
-        var duration = new Option<double>("--duration", "-T") { Description = "seconds to run (0 = no limit)" };
-        var walMb = new Option<long>("--wal-mb") { Description = "stop after this much WAL (MB)" };
-        var flush = new Option<string>("--flush") { Description = "each: every op is a durable commit; none: flush only at the end", DefaultValueFactory = _ => "each" };
-        var ackFile = new Option<string?>("--ack-file") { Description = "append (worker, op) after each durable commit" };
+        var dir = CliOptions.DataDirectory("data directory (initialised if missing)");
+        var workers = CliOptions.Int("--workers", "-c", "concurrent workers (each owns one relation)", 1, 1024, 4);
+        var seed = CliOptions.Int("--seed", null, "op stream seed", int.MinValue, int.MaxValue, 1);
+        var pages = CliOptions.Int("--pages", null, "pages per worker", 4, 1 << 20, 256);
+        var ops = CliOptions.Long("--ops", "-n", "ops per worker (0 = until --duration or --wal-mb)", 0, long.MaxValue, 0);
+        var duration = CliOptions.Seconds("--duration", "-T", "seconds to run (0 = no limit)", 0, 365 * 86400, 0);
+        var walMb = CliOptions.Long("--wal-mb", null, "stop after this much WAL in MB (0 = no limit)", 0, 1L << 30, 0);
+        var flush = CliOptions.Choice("--flush", null, "each: every op is a durable commit; none: flush only at the end", "each", "each", "none");
+        var ackFile = CliOptions.Path("--ack-file", null, "append (worker, op) after each durable commit");
         var crash = new Option<bool>("--crash") { Description = "exit without a shutdown checkpoint (the next open runs crash recovery)" };
         var verify = new Option<bool>("--verify") { Description = "check the data directory against the model and the ack file instead of running" };
-        var segSize = new Option<int>("--wal-segsize") { Description = "WAL segment size in MB for a new directory", DefaultValueFactory = _ => 16 };
-        var maxWal = new Option<long>("--max-wal-size") { Description = "max_wal_size in MB", DefaultValueFactory = _ => 1024 };
-        var timeout = new Option<double>("--checkpoint-timeout") { Description = "checkpoint_timeout in seconds", DefaultValueFactory = _ => 300 };
-        var buffers = new Option<int>("--shared-buffers") { Description = "buffer pool size in 8 kB pages", DefaultValueFactory = _ => 16384 };
+        var segSize = DataDirCommands.SegmentSizeOption("WAL segment size in MB for a new directory, a power of two");
+        var maxWal = CliOptions.Long("--max-wal-size", null, "max_wal_size in MB", 2, 1 << 20, 1024);
+        var timeout = CliOptions.Seconds("--checkpoint-timeout", null, "checkpoint_timeout in seconds", 0.01, 86400, 300);
+        var buffers = CliOptions.Int("--shared-buffers", null, "buffer pool size in 8 kB pages", 16, MaxSharedBuffers, 16384);
         var command = new Command("pagetest", "Run (or verify) the page-level crash test workload on a data directory")
         {
             dir, workers, seed, pages, ops, duration, walMb, flush, ackFile, crash, verify, segSize, maxWal, timeout, buffers,
         };
-        command.SetAction(p => DataDirCommands.Guard("pagetest", () =>
+        command.SetAction(p => CommandBoundary.Run("pagetest", () =>
         {
             string path = p.GetValue(dir)!;
+            string? acks = p.GetValue(ackFile);
+            PathChecks.DataDirectory(path);
+            if (acks != null)
+                PathChecks.FileToWrite(acks, "acknowledgement file");
             var conf = PageTestConfig.LoadOrCreate(path, p.GetValue(seed), p.GetValue(workers), p.GetValue(pages));
             var options = new WalInstanceOptions
             {
@@ -49,9 +57,9 @@ internal static class PageTestCommand
             if (!File.Exists(Path.Combine(path, "global", "pg_control")))
                 WalInstance.Initialize(path, new WalInitOptions { SegmentSize = p.GetValue(segSize) << 20, DataChecksums = true });
             if (p.GetValue(verify))
-                return Verify(path, options, conf, p.GetValue(ackFile));
+                return Verify(path, options, conf, acks);
             return RunWorkload(path, options, conf, p.GetValue(ops), p.GetValue(duration), p.GetValue(walMb), p.GetValue(flush) != "none",
-                p.GetValue(ackFile), p.GetValue(crash));
+                acks, p.GetValue(crash));
         }));
         return command;
     }
@@ -66,7 +74,7 @@ internal static class PageTestCommand
         {
             if (workload.Verify(w, acked[w]) is { } problem)
             {
-                Console.Error.WriteLine($"pgwal pagetest: verification failed: {problem}");
+                CommandBoundary.Error("pgwal pagetest", $"verification failed: {problem}");
                 failures++;
             }
             else
@@ -78,7 +86,7 @@ internal static class PageTestCommand
         Console.WriteLine(r.CrashRecovery
             ? $"recovery replayed {r.Records} records ({r.Bytes / 1048576.0:F1} MB) from {r.RedoStart} to {r.EndOfWal}; {r.EndReason}"
             : "no crash recovery was needed");
-        return failures == 0 ? 0 : 2;
+        return failures == 0 ? ExitCodes.Success : ExitCodes.Runtime;
     }
 
     private static int RunWorkload(string path, WalInstanceOptions options, PageTestConfig conf, long ops, double seconds, long walMb,
@@ -90,8 +98,9 @@ internal static class PageTestCommand
         Lsn startLsn = instance.Wal.InsertedUpTo;
         var clock = Stopwatch.StartNew();
         long done = 0;
+        Exception? failure = null;   // the first worker's error stops every worker and is reported
         bool Stop(long count) =>
-            (ops > 0 && count >= ops) || (seconds > 0 && clock.Elapsed.TotalSeconds >= seconds)
+            Volatile.Read(ref failure) != null || (ops > 0 && count >= ops) || (seconds > 0 && clock.Elapsed.TotalSeconds >= seconds)
             || (walMb > 0 && instance.Wal.InsertedUpTo - startLsn >= (ulong)walMb << 20);
         var threads = new Thread[conf.Workers];
         for (int w = 0; w < conf.Workers; w++)
@@ -99,19 +108,26 @@ internal static class PageTestCommand
             int worker = w;
             threads[w] = new Thread(() =>
             {
-                var builder = new RecordBuilder();
-                ulong seq = workload.LastApplied(worker);
-                for (long count = 0; !Stop(count); count++)
+                try
                 {
-                    Lsn end = workload.Execute(builder, worker, ++seq);
-                    if (flushEach)
+                    var builder = new RecordBuilder();
+                    ulong seq = workload.LastApplied(worker);
+                    for (long count = 0; !Stop(count); count++)
                     {
-                        instance.Wal.Flush(end);
-                        acks?.Append(worker, seq);
+                        Lsn end = workload.Execute(builder, worker, ++seq);
+                        if (flushEach)
+                        {
+                            instance.Wal.Flush(end);
+                            acks?.Append(worker, seq);
+                        }
+                        Interlocked.Increment(ref done);
                     }
-                    Interlocked.Increment(ref done);
                 }
-            }) { IsBackground = true };
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref failure, e, null);
+                }
+            }) { IsBackground = true, Name = $"pagetest worker {worker}" };
             threads[w].Start();
         }
         var progress = Stopwatch.StartNew();
@@ -126,6 +142,18 @@ internal static class PageTestCommand
         }
         foreach (var t in threads)
             t.Join();
+        if (failure != null)
+        {
+            try
+            {
+                instance.Abandon();   // no shutdown checkpoint after a failure: the next open recovers
+            }
+            catch (Exception)
+            {
+                // the workers' failure is the one to report
+            }
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
         double mb = (instance.Wal.InsertedUpTo - startLsn) / 1048576.0;
         Console.WriteLine($"pagetest: {done:N0} ops by {conf.Workers} workers, {mb:F1} MB of WAL in {clock.Elapsed.TotalSeconds:F1} s ({done / clock.Elapsed.TotalSeconds:F0} ops/s, {mb / clock.Elapsed.TotalSeconds:F0} MB/s), {instance.CheckpointsCompleted} checkpoints");
         if (crash)
@@ -149,11 +177,17 @@ internal sealed record PageTestConfig(int Seed, int Workers, int Pages)
         string file = Path.Combine(dir, "pagetest.conf");
         if (File.Exists(file))
         {
-            var values = File.ReadAllLines(file).Select(l => l.Split('=')).ToDictionary(a => a[0].Trim(), a => int.Parse(a[1].Trim(), System.Globalization.CultureInfo.InvariantCulture));
-            return new PageTestConfig(values["seed"], values["workers"], values["pages"]);
+            var values = new Dictionary<string, int>();
+            foreach (string line in File.ReadAllLines(file))
+            {
+                string[] pair = line.Split('=', 2);
+                if (pair.Length == 2 && int.TryParse(pair[1].Trim(), System.Globalization.CultureInfo.InvariantCulture, out int value))
+                    values[pair[0].Trim()] = value;
+            }
+            if (!values.TryGetValue("seed", out int s) || !values.TryGetValue("workers", out int w) || !values.TryGetValue("pages", out int p) || w < 1 || p < 4)
+                throw new InvalidDataException($"\"{file}\" is damaged: it must hold seed=, workers= (at least 1) and pages= (at least 4)");
+            return new PageTestConfig(s, w, p);
         }
-        if (workers < 1 || pages < 4)
-            throw new ArgumentException("--workers must be at least 1 and --pages at least 4");
         Directory.CreateDirectory(dir);
         File.WriteAllText(file, $"seed={seed}\nworkers={workers}\npages={pages}\n");
         return new PageTestConfig(seed, workers, pages);

@@ -79,7 +79,7 @@ public sealed class DataDirectoryInteropTests
         Assert.True(init.ExitCode == 0, init.Stderr);
         Assert.Contains("data checksums on", init.StdoutText);
         var again = PgTools.Pgwal(["init", "-D", data]);
-        Assert.Equal(1, again.ExitCode);
+        Assert.Equal(3, again.ExitCode);   // a runtime error (docs/cli.md)
         Assert.Contains("already holds a data directory", again.Stderr);
 
         var run = PgTools.Pgwal(["pagetest", "-D", data, "--workers", "2", "--pages", "16", "--ops", "300", "--crash", "--ack-file", Path.Combine(dir.Path, "acks")]);

@@ -1,0 +1,61 @@
+// KvSession: one `pgwal kv` command's use of the store — opened once the command line has been
+// checked (so a bad one creates nothing), closed with a shutdown checkpoint at the end. Closing can
+// fail (no space for the checkpoint's page writes, say): after a change that is already durable
+// that is exit 4, saying the change is durable and the next open recovers; otherwise the failure
+// is reported as it is. After a failed action the store is closed quietly and the action's error
+// is the one reported.
+using PgWal.Cli.Common;
+using PgWal.Kv;
+
+namespace PgWal.Cli.Kv;
+
+internal sealed class KvSession(string dir)
+{
+    private KvStore? _store;
+
+    /// <summary>Set by the action once its change is durable: "the put of key ...".</summary>
+    public string? DurableChange { get; set; }
+
+    /// <summary>The store, opened (created on first use) on the first call.</summary>
+    public KvStore Open()
+    {
+        if (_store == null)
+        {
+            PathChecks.DataDirectory(dir);
+            _store = KvStore.Open(dir, new KvOptions { Instance = new WalInstanceOptions { BackgroundCheckpointer = false } });
+        }
+        return _store;
+    }
+
+    public static int Run(string dir, Func<KvSession, int> action)
+    {
+        var session = new KvSession(dir);
+        int code;
+        try
+        {
+            code = action(session);
+        }
+        catch
+        {
+            try
+            {
+                session._store?.Dispose();
+            }
+            catch (Exception)
+            {
+                // the action's failure is the one to report
+            }
+            throw;
+        }
+        try
+        {
+            session._store?.Dispose();
+        }
+        catch (Exception e) when (session.DurableChange != null)
+        {
+            throw new OutcomeUnknownException(
+                $"{session.DurableChange} is durable, but closing the store failed: {ErrorText.Of(e)}; the next open recovers the store", e);
+        }
+        return code;
+    }
+}
