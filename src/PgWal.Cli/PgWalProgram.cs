@@ -1,7 +1,9 @@
 // PgWalProgram: command dispatch for `pgwal`. waldump, controldata and resetwal parse their
 // command lines as pg_waldump, pg_controldata and pg_resetwal do (getopt) and fail as they do;
 // the other commands use System.CommandLine, whose parse errors become one line + a hint (exit 2,
-// CommandLineErrors) and whose actions run inside CommandBoundary (docs/cli.md).
+// CommandLineErrors) and whose actions run inside CommandBoundary (docs/cli.md). Actions run on
+// the main thread: workers started from it get PR_SET_PDEATHSIG bound to a thread that lives as
+// long as the process (KvKillLoop).
 using System.CommandLine;
 using PgWal.Cli.Bench;
 using PgWal.Cli.Common;

@@ -2,7 +2,8 @@
 // (--records N | --duration SECONDS) [--sync-method M] [--json] ...`. Creates and initialises DIR
 // when it holds no WAL, else continues its WAL after the last valid record; runs the workload with
 // live progress on a terminal; prints rates, flush latency and pg_stat_wal-like statistics, and
-// with --json ends with one JSON object.
+// with --json ends with one JSON object. SIGINT/SIGTERM end the run early: the summary covers what
+// ran, and the directory is shut down cleanly.
 using System.CommandLine;
 using System.Diagnostics;
 using PgWal.Cli.Common;
@@ -36,7 +37,7 @@ internal static class BenchCommand
         var maxWal = CliOptions.Int("--max-wal-size", null, "max_wal_size in MB: WAL between checkpoints, and the most recycled segments kept", 2, 1 << 20, 1024);
         var minWal = CliOptions.Int("--min-wal-size", null, "min_wal_size in MB: recycled segments kept at least (at least twice --wal-segsize)", 2, 1 << 20, 80);
         var discard = new Option<bool>("--discard") { Description = "write the WAL to nowhere (not durable!): measures the insert path without the disk" };
-        var command = new Command("bench", "Measure WAL insert and commit rates on a data directory")
+        var command = new Command("bench", "Measure WAL insert and commit rates on a data directory (SIGINT/SIGTERM end the run early, with its summary)")
         {
             dataDir, workers, recordSize, flush, records, duration, syncMethod, directIo, walBuffers, locks, segSize, commitDelay, writerDelay, json, discard, initZero, maxWal, minWal,
         };
@@ -84,6 +85,7 @@ internal static class BenchCommand
     {
         if (!settings.Discard)
             PathChecks.DataDirectory(settings.DataDirectory);
+        using var signals = new StopSignals();
         var owner = Open(settings, out var engine, out string how);
         BenchResult result;
         try
@@ -93,7 +95,7 @@ internal static class BenchCommand
                               + $"sync {SyncName(settings.SyncMethod)}{(settings.DirectIo ? " + O_DIRECT" : "")}, "
                               + (settings.Records is { } n ? $"{n:N0} records" : $"{settings.Seconds} s"));
             bool live = !Console.IsErrorRedirected;
-            result = new BenchRunner(engine, settings).Run(live ? Progress(settings) : null);
+            result = new BenchRunner(engine, settings).Run(live ? Progress(settings) : null, signals.Token);
             if (live)
                 Console.Error.Write("\r" + new string(' ', 100) + "\r");
             engine.Flush();
@@ -111,7 +113,7 @@ internal static class BenchCommand
             throw;
         }
         owner.Dispose();   // the shutdown checkpoint: its failure is the command's
-        BenchReport.Print(settings, result, Console.Out);
+        BenchReport.Print(settings, result, signals.Received, Console.Out);
         return 0;
     }
 

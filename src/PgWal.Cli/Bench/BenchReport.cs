@@ -6,7 +6,7 @@ namespace PgWal.Cli.Bench;
 
 internal static class BenchReport
 {
-    public static void Print(BenchSettings settings, BenchResult r, TextWriter output)
+    public static void Print(BenchSettings settings, BenchResult r, string? stoppedBy, TextWriter output)
     {
         double seconds = Math.Max(r.Elapsed.TotalSeconds, 1e-9);
         var stats = Delta(r.After, r.Before);
@@ -26,6 +26,8 @@ internal static class BenchReport
         output.WriteLine($"  pg_stat_wal: wal_records {stats.Records}, wal_fpi {stats.FullPageImages}, wal_bytes {stats.Bytes}, wal_buffers_full {stats.BuffersFull}, "
                          + $"wal_write {stats.Writes}, wal_sync {stats.Syncs}, wal_write_time {stats.WriteTime.TotalMilliseconds:F1} ms, wal_sync_time {stats.SyncTime.TotalMilliseconds:F1} ms, "
                          + $"segments created {stats.SegmentsCreated}");
+        if (stoppedBy != null)
+            output.WriteLine($"  stopped early by {stoppedBy}");
         if (!settings.Json)
             return;
         using var buffer = new MemoryStream();
@@ -60,6 +62,8 @@ internal static class BenchReport
             json.WriteEndObject();
             json.WriteString("start_lsn", r.StartLsn.ToString());
             json.WriteString("end_lsn", r.EndLsn.ToString());
+            if (stoppedBy != null)
+                json.WriteString("stopped_by", stoppedBy);
             json.WriteEndObject();
         }
         output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));

@@ -22,8 +22,10 @@ internal sealed class BenchRunner(WalEngine engine, BenchSettings settings)
 
     public long RecordsSoFar => Interlocked.Read(ref _records);
 
-    public BenchResult Run(Action<BenchRunner, TimeSpan>? progress)
+    /// <summary>Runs until the record quota or the duration is used up, or <paramref name="stop"/> is cancelled.</summary>
+    public BenchResult Run(Action<BenchRunner, TimeSpan>? progress, CancellationToken stop)
     {
+        using var stopping = stop.Register(() => _stop = true);
         var before = engine.Stats;
         Lsn startLsn = engine.InsertedUpTo;
         var histograms = Enumerable.Range(0, settings.Workers).Select(_ => new LatencyHistogram()).ToArray();

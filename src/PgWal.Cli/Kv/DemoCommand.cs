@@ -2,6 +2,7 @@
 // kv workload in a worker process with a live display (commits/s, WAL MB/s, fsyncs/s, checkpoints,
 // buffer hit rate), SIGKILLs the worker at a random moment, recovers, verifies every acknowledged
 // commit against the acknowledgement log kept outside the store, and prints what recovery did.
+// SIGINT/SIGTERM kill the worker and end the demo (InterruptKillsWorker).
 using System.CommandLine;
 using PgWal.Cli.Common;
 
@@ -25,6 +26,7 @@ internal static class DemoCommand
         PathChecks.DataDirectory(root);
         Prepare(root);
         var loop = new KvKillLoop(root, clients, seed);
+        using var interrupts = new InterruptKillsWorker("pgwal demo", loop);
         Console.WriteLine($"pgwal demo: {clients} clients commit atomic batches (1-4 puts/deletes, values 8 B-300 kB) to a PgWal.Kv store in {loop.DataDirectory}");
         Console.WriteLine($"  every commit is durable (fdatasync, group commit) before it is logged to {loop.AckFile}; the worker process will be killed (SIGKILL) within {seconds:F0} s (seed {seed})");
         var display = new ProgressDisplay();

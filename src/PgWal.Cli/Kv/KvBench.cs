@@ -4,6 +4,7 @@
 // (16 bytes by default, as bench/compare-kv.sh gives SQLite and PostgreSQL), chosen uniformly or
 // by a scrambled zipfian (YCSB's, theta 0.99). Live progress on stderr; a summary (ops/s, latency
 // percentiles, WAL MB/s, fsyncs/s, checkpoints), and with --json one JSON object as the last line.
+// SIGINT/SIGTERM end the run early: the summary covers what ran, the store is closed cleanly.
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
@@ -29,7 +30,7 @@ internal static class KvBench
         var async = new Option<bool>("--async-commit") { Description = "asynchronous commit (returns before the WAL is durable)" };
         var buffers = CliOptions.Int("--shared-buffers", null, "buffer pool size in 8 kB pages", 16, PageTest.PageTestCommand.MaxSharedBuffers, 32768);
         var json = new Option<bool>("--json") { Description = "print the result as one JSON object (last line)" };
-        var command = new Command("bench", "YCSB-style benchmark of the key-value store")
+        var command = new Command("bench", "YCSB-style benchmark of the key-value store (SIGINT/SIGTERM end the run early, with its summary)")
         {
             workload, keys, keySize, valueSize, batch, clients, duration, distribution, async, buffers, json,
         };
@@ -45,8 +46,9 @@ internal static class KvBench
                 SynchronousCommit = !p.GetValue(async),
                 Instance = new WalInstanceOptions { SharedBuffers = p.GetValue(buffers) },
             };
+            using var signals = new StopSignals();
             using var store = KvStore.Open(path, options);
-            return Run(store, s);
+            return Run(store, s, signals);
         }));
         return command;
     }
@@ -67,8 +69,9 @@ internal static class KvBench
 
     internal static byte[] Key(long i, int size) => Encoding.ASCII.GetBytes(i.ToString().PadLeft(size, '0'));
 
-    private static int Run(KvStore store, Settings s)
+    private static int Run(KvStore store, Settings s, StopSignals signals)
     {
+        var stop = signals.Token;
         var wal0 = store.Instance.Wal.Stats;
         long checkpoints0 = store.Instance.CheckpointsCompleted;
         var histograms = new LatencyHistogram[s.Clients];
@@ -102,7 +105,7 @@ internal static class KvBench
             var value = new byte[s.ValueSize];
             var h = histograms[client];
             var batch = new WriteBatch();
-            while (Volatile.Read(ref failure) == null)
+            while (Volatile.Read(ref failure) == null && !stop.IsCancellationRequested)
             {
                 long t0 = Stopwatch.GetTimestamp();
                 if (s.Workload == "load")
@@ -170,6 +173,8 @@ internal static class KvBench
             ["checkpoints"] = store.Instance.CheckpointsCompleted - checkpoints0,
             ["buffer_hit_rate"] = Math.Round(buffers.Hits / (double)Math.Max(1, buffers.Hits + buffers.Reads), 4),
         };
+        if (signals.Received is { } signal)
+            result["stopped_by"] = signal;
         if (s.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(result));
@@ -179,6 +184,8 @@ internal static class KvBench
         Console.WriteLine($"kv bench {s.Workload}: {ops:N0} {unit} by {s.Clients} clients in {seconds:F1} s = {ops / seconds:N0} {unit}/s");
         Console.WriteLine($"  latency per {(s.Workload == "load" ? $"batch of {s.Batch}" : "op")}: p50 {all.Percentile(0.5)} us, p99 {all.Percentile(0.99)} us, max {all.Max} us");
         Console.WriteLine($"  WAL {walMb / seconds:F1} MB/s, fsyncs {(wal.Syncs - wal0.Syncs) / seconds:N0}/s, checkpoints {result["checkpoints"]}, buffer hit rate {100 * (double)result["buffer_hit_rate"]:F2} %");
+        if (signals.Received != null)
+            Console.WriteLine($"  stopped early by {signals.Received}");
         return 0;
     }
 }

@@ -3,6 +3,10 @@
 // (crash recovery) and checks (a) every acknowledged batch is present, (b) no batch is partially
 // visible — each client's keys equal the model after exactly the op the store says committed
 // last, which is the acknowledged one or the one in flight — and (c) the tree's invariants.
+// The worker dies with this process (ParentWatch: --parent-pid, PR_SET_PDEATHSIG, a stdin pipe it
+// watches for EOF); Interrupt, for SIGINT/SIGTERM, kills it and starts no other. Iterate must run
+// on a thread that lives as long as the process (the main thread): PR_SET_PDEATHSIG fires when the
+// thread that started the worker exits.
 using System.Diagnostics;
 using System.Text.Json;
 using PgWal.Cli.PageTest;
@@ -16,6 +20,10 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
 {
     private readonly KvTortureWorkload.ClientModel[] _models = Enumerable.Range(0, clients).Select(c => new KvTortureWorkload.ClientModel(seed, c)).ToArray();
 
+    private readonly Lock _gate = new();
+    private Process? _worker;      // the running worker; guarded by _gate
+    private bool _interrupted;     // no worker may start any more; guarded by _gate
+
     public string DataDirectory { get; } = Path.Combine(root, "data");
     public string AckFile { get; } = Path.Combine(root, "acks.log");
 
@@ -27,12 +35,23 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
     /// <summary>Runs the worker until a random moment in [minRun, maxRun] after it first committed, kills it, recovers, verifies.</summary>
     public Outcome Iterate(TimeSpan minRun, TimeSpan maxRun, Random random, Action<Progress>? onProgress)
     {
-        var start = new ProcessStartInfo { FileName = Environment.ProcessPath!, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo
+        {
+            FileName = Environment.ProcessPath!, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
             start.ArgumentList.Add(typeof(KvKillLoop).Assembly.Location);
-        foreach (var a in new[] { "kv", "worker", "-D", DataDirectory, "--clients", clients.ToString(), "--seed", seed.ToString(), "--ack-file", AckFile })
+        foreach (var a in new[] { "kv", "worker", "-D", DataDirectory, "--clients", clients.ToString(), "--seed", seed.ToString(), "--ack-file", AckFile,
+                                  "--parent-pid", Environment.ProcessId.ToString() })
             start.ArgumentList.Add(a);
-        using var child = Process.Start(start) ?? throw new InvalidOperationException("could not start the worker process");
+        Process child;
+        lock (_gate)
+        {
+            if (_interrupted)
+                WaitForExit();
+            child = _worker = Process.Start(start) ?? throw new InvalidOperationException("could not start the worker process");
+        }
+        using var started = child;
         var stderr = child.StandardError.ReadToEndAsync();
         var last = new Progress(0, 0, 0, 0, 0, 0, 0);
         var killAt = TimeSpan.Zero;
@@ -52,13 +71,49 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
             if (killAt != TimeSpan.Zero && clock.Elapsed >= killAt)
                 break;
         }
+        lock (_gate)
+        {
+            if (_interrupted)
+                WaitForExit();   // the signal handler killed the worker and ends the process
+            _worker = null;
+        }
         if (child.HasExited)
-            throw new InvalidOperationException($"the worker exited on its own (status {child.ExitCode}): {stderr.Result.Trim()}");
+            throw new InvalidOperationException($"the worker exited on its own (status {child.ExitCode}): {stderr.Result.Trim().ReplaceLineEndings(" ")}");
         child.Kill();   // SIGKILL
         child.WaitForExit();
         var killedAfter = clock.Elapsed;
         return Verify(last, killedAfter);
     }
+
+    /// <summary>
+    /// For SIGINT/SIGTERM: no worker starts any more, the running one (if any) is SIGKILLed and
+    /// waited for. Returns its process id, or 0 when none was running. The caller ends the process.
+    /// </summary>
+    public int Interrupt()
+    {
+        Process? worker;
+        lock (_gate)
+        {
+            _interrupted = true;
+            worker = _worker;
+        }
+        if (worker == null)
+            return 0;
+        try
+        {
+            int pid = worker.Id;
+            worker.Kill();
+            worker.WaitForExit(TimeSpan.FromSeconds(10));
+            return pid;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return 0;   // it had exited already
+        }
+    }
+
+    // The process is being ended by Interrupt's caller: this thread must not start or report anything.
+    private static void WaitForExit() => Thread.Sleep(Timeout.Infinite);
 
     private Outcome Verify(Progress last, TimeSpan killedAfter)
     {

@@ -2,7 +2,8 @@
 // Opens the store (recovering it), then N client threads commit the torture workload's batches,
 // each durable before its (client, op) is appended to the acknowledgement file, which lives
 // outside the data directory. Prints one JSON line when ready and one every 250 ms with the
-// counters the demo displays. Runs until killed (or --duration).
+// counters the demo displays. Runs until killed (or --duration). Started with --parent-pid, it
+// dies with that parent however the parent ends (ParentWatch).
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
@@ -21,12 +22,16 @@ internal static class KvWorker
         var ackFile = CliOptions.Path("--ack-file", null, "acknowledgement log (keep it outside the data directory)");
         ackFile.Required = true;
         var duration = CliOptions.Seconds("--duration", "-T", "seconds to run (0 = until killed)", 0, 365 * 86400, 0);
+        var parent = CliOptions.Int("--parent-pid", null, "die with this process: the parent that started the worker (0 = none)", 0, int.MaxValue, 0);
+        parent.Hidden = true;
         var command = new Command("worker", "Run the demo/torture workload until killed (used by `pgwal demo` and `pgwal torture`)")
         {
-            clients, seed, ackFile, duration,
+            clients, seed, ackFile, duration, parent,
         };
         command.SetAction(p => CommandBoundary.Run("kv worker", () =>
         {
+            if (p.GetValue(parent) is > 0 and var parentPid)
+                ParentWatch.DieWithParent(parentPid);
             string path = p.GetValue(dir)!, acks = p.GetValue(ackFile)!;
             PathChecks.DataDirectory(path);
             PathChecks.FileToWrite(acks, "acknowledgement file");

@@ -1,6 +1,7 @@
 // TortureCommand: `pgwal torture` — the kill loop: run the kv workload in a worker process, SIGKILL
 // it at a random moment, recover, check (a) acknowledged commits, (b) atomic batches, (c) tree
-// invariants; repeat. Exits 3 at the first failed check, 0 after the iterations.
+// invariants; repeat. Exits 3 at the first failed check, 0 after the iterations. SIGINT/SIGTERM
+// kill the worker and end the run (InterruptKillsWorker).
 using System.CommandLine;
 using System.Diagnostics;
 using PgWal.Cli.Common;
@@ -32,6 +33,7 @@ internal static class TortureCommand
             Directory.CreateDirectory(root);
             int n = p.GetValue(iterations), s = p.GetValue(seed);
             var loop = new KvKillLoop(root, p.GetValue(clients), s);
+            using var interrupts = new InterruptKillsWorker("pgwal torture", loop);
             var random = new Random(s);
             var clock = Stopwatch.StartNew();
             ulong acknowledged = 0;
