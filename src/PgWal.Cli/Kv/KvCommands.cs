@@ -1,6 +1,6 @@
-// KvCommands: `pgwal kv -D DIR put KEY VALUE | get KEY | delete KEY | scan [FROM [TO]] | stats`,
-// plus `kv bench` and `kv worker`. Keys and values are UTF-8 text (KvArguments); the data
-// directory is created on first use. Exit codes
+// KvCommands: `pgwal kv -D DIR put KEY VALUE|- [--value-file F] | get KEY | delete KEY |
+// scan [FROM [TO]] | stats`, plus `kv bench` and `kv worker`. Keys and values are UTF-8 text or,
+// with --hex, hex (KvArguments); the data directory is created on first use. Exit codes
 // (docs/cli.md): 0 done (put/delete once durable), 1 key absent (get, delete), 2 bad command
 // line, 3 failure, 4 when a change may or may not have become durable — the commit's flush
 // failed (CommitOutcomeUnknownException), or closing the store failed after a durable change.
@@ -17,40 +17,47 @@ internal static class KvCommands
         var dir = CliOptions.DataDirectory("data directory (created on first use)", recursive: true);
         var kv = new Command("kv", "PgWal.Kv: a crash-safe ordered key-value store on the WAL engine") { dir };
 
-        var key = new Argument<string>("KEY") { Description = "the key (1..1024 bytes)" };
-        var value = new Argument<string>("VALUE") { Description = "the value (up to 16 MB)" };
-        var put = new Command("put", "Set KEY to VALUE (exits 0 once durable)") { key, value };
+        var key = new Argument<string>("KEY") { Description = "the key: UTF-8 text, or hex with --hex (1..1024 bytes)" };
+        var value = new Argument<string?>("VALUE") { Arity = ArgumentArity.ZeroOrOne, Description = "the value: UTF-8 text, hex with --hex, or - to read it from standard input (up to 16 MB)" };
+        var valueFile = CliOptions.Path("--value-file", null, "read the value from this file (up to 16 MB)");
+        var putHex = HexOption("KEY and VALUE are hex");
+        var put = new Command("put", "Set KEY to VALUE (exits 0 once durable)") { key, value, valueFile, putHex };
         put.SetAction(p => Session(p.GetValue(dir)!, "put", session =>
         {
-            var k = KvArguments.Key("KEY", p.GetValue(key)!);
-            var v = KvArguments.Value(p.GetValue(value)!);
+            bool hex = p.GetValue(putHex);
+            var k = KvArguments.Key("KEY", p.GetValue(key)!, hex);
+            var v = KvArguments.Value(p.GetValue(value), p.GetValue(valueFile), hex);
             session.Open().Put(k, v);
-            session.DurableChange = $"the put of key \"{KvArguments.Show(k)}\"";
+            session.DurableChange = $"the put of key \"{KvArguments.Show(k, hex)}\"";
             return ExitCodes.Success;
         }));
 
-        var getKey = new Argument<string>("KEY");
-        var get = new Command("get", "Print the value of KEY (exit 1 when absent)") { getKey };
+        var getKey = new Argument<string>("KEY") { Description = "the key: UTF-8 text, or hex with --hex" };
+        var getHex = HexOption("KEY is hex, and the value is printed in hex");
+        var get = new Command("get", "Print the value of KEY (exit 1 when absent)") { getKey, getHex };
         get.SetAction(p => Session(p.GetValue(dir)!, "get", session =>
         {
-            var k = KvArguments.Key("KEY", p.GetValue(getKey)!);
+            bool hex = p.GetValue(getHex);
+            var k = KvArguments.Key("KEY", p.GetValue(getKey)!, hex);
             var v = session.Open().Get(k);
             if (v == null)
-                return Absent("get", k);
+                return Absent("get", k, hex);
             using var stdout = Console.OpenStandardOutput();
-            stdout.Write(v);
+            stdout.Write(hex ? System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(v)) : v);
             stdout.Write("\n"u8);
             return ExitCodes.Success;
         }));
 
-        var delKey = new Argument<string>("KEY");
-        var delete = new Command("delete", "Remove KEY (exits 0 once durable; 1 when it was absent)") { delKey };
+        var delKey = new Argument<string>("KEY") { Description = "the key: UTF-8 text, or hex with --hex" };
+        var delHex = HexOption("KEY is hex");
+        var delete = new Command("delete", "Remove KEY (exits 0 once durable; 1 when it was absent)") { delKey, delHex };
         delete.SetAction(p => Session(p.GetValue(dir)!, "delete", session =>
         {
-            var k = KvArguments.Key("KEY", p.GetValue(delKey)!);
+            bool hex = p.GetValue(delHex);
+            var k = KvArguments.Key("KEY", p.GetValue(delKey)!, hex);
             if (!session.Open().Delete(k))
-                return Absent("delete", k);
-            session.DurableChange = $"the delete of key \"{KvArguments.Show(k)}\"";
+                return Absent("delete", k, hex);
+            session.DurableChange = $"the delete of key \"{KvArguments.Show(k, hex)}\"";
             return ExitCodes.Success;
         }));
 
@@ -58,15 +65,17 @@ internal static class KvCommands
         var to = new Argument<string?>("TO") { Arity = ArgumentArity.ZeroOrOne, Description = "end key (exclusive)" };
         var reverse = new Option<bool>("--reverse", "-r") { Description = "descending order" };
         var limit = CliOptions.Long("--limit", "-n", "print at most this many entries (0 = all)", 0, long.MaxValue, 0);
-        var scan = new Command("scan", "Print the entries in [FROM, TO) as key<TAB>value (non-printable bytes as \\xNN)") { from, to, reverse, limit };
+        var scanHex = HexOption("FROM and TO are hex, and keys and values are printed in full in hex");
+        var scan = new Command("scan", "Print the entries in [FROM, TO) as key<TAB>value (non-printable bytes as \\xNN, or all in hex with --hex)") { from, to, reverse, limit, scanHex };
         scan.SetAction(p => Session(p.GetValue(dir)!, "scan", session =>
         {
-            byte[]? f = KvArguments.Bound(p.GetValue(from));
-            byte[]? t = KvArguments.Bound(p.GetValue(to));
+            bool hex = p.GetValue(scanHex);
+            byte[]? f = KvArguments.Bound("FROM", p.GetValue(from), hex);
+            byte[]? t = KvArguments.Bound("TO", p.GetValue(to), hex);
             long n = 0, max = p.GetValue(limit);
             foreach (var (k, v) in session.Open().Scan(f, t, p.GetValue(reverse)))
             {
-                Console.WriteLine($"{KvArguments.Escape(k, 200)}\t{KvArguments.Escape(v, 200)}");
+                Console.WriteLine(hex ? $"{Convert.ToHexStringLower(k)}\t{Convert.ToHexStringLower(v)}" : $"{KvArguments.Escape(k, 200)}\t{KvArguments.Escape(v, 200)}");
                 if (++n == max)
                     break;
             }
@@ -103,9 +112,11 @@ internal static class KvCommands
         return kv;
     }
 
-    private static int Absent(string command, byte[] key)
+    private static Option<bool> HexOption(string description) => new("--hex") { Description = description };
+
+    private static int Absent(string command, byte[] key, bool hex)
     {
-        Console.Error.WriteLine($"pgwal kv {command}: key \"{KvArguments.Show(key)}\" not found");
+        Console.Error.WriteLine($"pgwal kv {command}: key \"{KvArguments.Show(key, hex)}\" not found");
         return ExitCodes.KeyAbsent;
     }
 
