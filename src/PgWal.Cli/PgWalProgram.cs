@@ -57,8 +57,17 @@ internal static class PgWalProgram
             e.Cancel = true;
             cancel.Cancel();
         };
-        // fd 1 as a plain stream: unlike Console's stream it reports a broken pipe (EPIPE).
-        using var stdout = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
-        return WalDumpCommand.Run(args, stdout, Console.Error, cancel.Token);
+        try
+        {
+            // fd 1 as a plain stream: unlike Console's stream it reports a broken pipe (EPIPE).
+            using var stdout = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            return WalDumpCommand.Run(args, stdout, Console.Error, cancel.Token);
+        }
+        catch (Exception e)
+        {
+            // What WalDumpCommand does not report itself: one line and exit 1, as pg_fatal would.
+            Console.Error.WriteLine($"{WalDumpCommand.ProgramName}: error: {ErrorText.Of(e)}");
+            return 1;
+        }
     }
 }
