@@ -2,7 +2,8 @@
 // .NET phrases paths its own way ("Could not find a part of the path '/x'.", "No space left on
 // device : '/x'") and decorates argument errors ("(Parameter 'key')", "Actual value was 5."); this
 // rewrites those into PostgreSQL's `... "/x": strerror` form, keeps the first line only and never
-// shows a type name. Everything a command prints as an error goes through here.
+// shows a type name (a message made of one becomes "internal error"). Everything a command prints
+// as an error goes through here.
 using System.Text.RegularExpressions;
 
 namespace PgWal.Cli.Common;
@@ -42,10 +43,14 @@ internal static partial class ErrorText
         message = FileExists().Replace(message, m => $"could not create \"{m.Groups["path"].Value}\": File exists");
         message = InUse().Replace(message, m => $"could not lock file \"{m.Groups["path"].Value}\": it is in use by another process");
         message = SystemError().Replace(message, m => $"file \"{m.Groups["path"].Value}\": {m.Groups["error"].Value}");
-        if (message.Length == 0)
-            message = "unexpected failure";   // never print a bare type name
+        if (message.Length == 0 || DotNetInternals().IsMatch(message))
+            message = e is OutOfMemoryException ? "out of memory" : "internal error (PGWAL_DEBUG=1 prints the details)";   // never a type name
         return message;
     }
+
+    // "Exception of type 'System.OutOfMemoryException' was thrown.", "Unable to cast object of type 'System.X'...".
+    [GeneratedRegex(@"\bSystem\.[A-Z]|Exception\b|`\d")]
+    private static partial Regex DotNetInternals();
 
     [GeneratedRegex(@"Could not find a part of the path '(?<path>[^']*)'\.?")]
     private static partial Regex PathNotFound();

@@ -44,13 +44,14 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
         foreach (var a in new[] { "kv", "worker", "-D", DataDirectory, "--clients", clients.ToString(), "--seed", seed.ToString(), "--ack-file", AckFile,
                                   "--parent-pid", Environment.ProcessId.ToString() })
             start.ArgumentList.Add(a);
-        Process child;
+        Process? child = null;
         lock (_gate)
         {
-            if (_interrupted)
-                WaitForExit();
-            child = _worker = Process.Start(start) ?? throw new InvalidOperationException("could not start the worker process");
+            if (!_interrupted)
+                child = _worker = Process.Start(start) ?? throw new InvalidOperationException("could not start the worker process");
         }
+        if (child == null)
+            WaitForExit();   // interrupted: the signal handler ends the process
         using var started = child;
         var stderr = child.StandardError.ReadToEndAsync();
         var last = new Progress(0, 0, 0, 0, 0, 0, 0);
@@ -71,12 +72,14 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
             if (killAt != TimeSpan.Zero && clock.Elapsed >= killAt)
                 break;
         }
+        bool interrupted;
         lock (_gate)
         {
-            if (_interrupted)
-                WaitForExit();   // the signal handler killed the worker and ends the process
+            interrupted = _interrupted;
             _worker = null;
         }
+        if (interrupted)
+            WaitForExit();   // the signal handler killed the worker and ends the process
         if (child.HasExited)
             throw new InvalidOperationException($"the worker exited on its own (status {child.ExitCode}): {stderr.Result.Trim().ReplaceLineEndings(" ")}");
         child.Kill();   // SIGKILL
@@ -113,7 +116,12 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
     }
 
     // The process is being ended by Interrupt's caller: this thread must not start or report anything.
-    private static void WaitForExit() => Thread.Sleep(Timeout.Infinite);
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void WaitForExit()
+    {
+        while (true)
+            Thread.Sleep(Timeout.Infinite);
+    }
 
     private Outcome Verify(Progress last, TimeSpan killedAfter)
     {
