@@ -30,37 +30,43 @@ internal static class CommandBoundary
     }
 
     /// <summary>Prints <paramref name="e"/> as the error of <paramref name="program"/> and returns its exit code.</summary>
-    public static int Report(string program, Exception e)
+    public static int Report(string program, Exception e) => Report(program, e, Console.Error);
+
+    internal static int Report(string program, Exception e, TextWriter stderr)
     {
         e = ErrorText.Unwrap(e);
         switch (e)
         {
             case UsageException:
-                Error(program, e.Message);
-                TryHelpHint(program);
+                Error(program, e.Message, stderr);
+                TryHelpHint(program, stderr);
                 return ExitCodes.Usage;
             case OutcomeUnknownException:
-                Error(program, e.Message);
-                Debug(e);
+                Error(program, e.Message, stderr);
+                Debug(e, stderr);
                 return ExitCodes.OutcomeUnknown;
             case PgWal.Kv.CommitOutcomeUnknownException:
-                Error(program, ErrorText.Of(e).Replace("kv: ", "", StringComparison.Ordinal));
-                Debug(e);
+                Error(program, ErrorText.Of(e).Replace("kv: ", "", StringComparison.Ordinal), stderr);
+                Debug(e, stderr);
                 return ExitCodes.OutcomeUnknown;
             default:
-                Error(program, ErrorText.Of(e));
-                Debug(e);
+                Error(program, ErrorText.Of(e), stderr);
+                Debug(e, stderr);
                 return ExitCodes.Runtime;
         }
     }
 
-    public static void Error(string program, string message)
+    public static void Error(string program, string message) => Error(program, message, Console.Error);
+
+    public static void TryHelpHint(string program) => TryHelpHint(program, Console.Error);
+
+    private static void Error(string program, string message, TextWriter stderr)
     {
         Console.Out.Flush();
-        Console.Error.WriteLine($"{program}: error: {message}");
+        stderr.WriteLine($"{program}: error: {message}");
     }
 
-    public static void TryHelpHint(string program) => Console.Error.WriteLine($"{program}: hint: Try \"{program} --help\" for more information.");
+    private static void TryHelpHint(string program, TextWriter stderr) => stderr.WriteLine($"{program}: hint: Try \"{program} --help\" for more information.");
 
     /// <summary>An exception no command caught (a background thread's): one line, exit 3, instead of the runtime's trace.</summary>
     public static void HandleUnhandledExceptions()
@@ -71,9 +77,9 @@ internal static class CommandBoundary
             Environment.Exit(code);
         };
 
-    private static void Debug(Exception e)
+    private static void Debug(Exception e, TextWriter stderr)
     {
         if (Environment.GetEnvironmentVariable("PGWAL_DEBUG") is "1" or "on" or "true")
-            Console.Error.WriteLine(e.ToString());
+            stderr.WriteLine(e.ToString());
     }
 }

@@ -1,6 +1,7 @@
 // ErrorTextTests: exceptions as the one line `pgwal CMD: error: ...` shows — .NET's wording for file
 // errors rewritten as PostgreSQL's (`... "/path": strerror`), argument decorations and second lines
-// dropped, aggregates unwrapped to the failure, and no type name ever.
+// dropped, aggregates unwrapped to the failure, and no type name ever; and the exit code each kind
+// of failure gets at a command's boundary.
 using PgWal.Cli.Common;
 
 namespace PgWal.Tests.Cli;
@@ -35,5 +36,27 @@ public sealed class ErrorTextTests
         Assert.Equal("out of memory", ErrorText.Of(new OutOfMemoryException("Exception of type 'System.OutOfMemoryException' was thrown.")));
         Assert.Equal("internal error (PGWAL_DEBUG=1 prints the details)", ErrorText.Of(new InvalidCastException("Unable to cast object of type 'System.String' to type 'System.Int32'.")));
         Assert.Equal("internal error (PGWAL_DEBUG=1 prints the details)", ErrorText.Of(new InvalidOperationException("")));
+    }
+
+    [Fact]
+    public void Boundary_MapsEachFailureToItsExitCode()
+    {
+        var stderr = new StringWriter();
+        var flushFailed = new PgWal.Kv.CommitOutcomeUnknownException(new Lsn(0x1_0000_0028), new IOException("WAL engine is faulted: No space left on device : '/d/pg_wal/x'"));
+        Assert.Equal(4, CommandBoundary.Report("pgwal kv put", flushFailed, stderr));
+        Assert.Equal("pgwal kv put: error: the commit ending at 1/28 may or may not be durable: WAL engine is faulted: file \"/d/pg_wal/x\": No space left on device; "
+            + "reopen the store (recovery keeps exactly the durable commits) and read it back to find out\n", stderr.ToString());
+
+        stderr = new StringWriter();
+        Assert.Equal(4, CommandBoundary.Report("pgwal kv delete", new OutcomeUnknownException("the delete of key \"k\" is durable, but closing the store failed: x"), stderr));
+        Assert.Equal("pgwal kv delete: error: the delete of key \"k\" is durable, but closing the store failed: x\n", stderr.ToString());
+
+        stderr = new StringWriter();
+        Assert.Equal(2, CommandBoundary.Report("pgwal bench", new UsageException("give exactly one of --records and --duration"), stderr));
+        Assert.Equal("pgwal bench: error: give exactly one of --records and --duration\npgwal bench: hint: Try \"pgwal bench --help\" for more information.\n", stderr.ToString());
+
+        stderr = new StringWriter();
+        Assert.Equal(3, CommandBoundary.Report("pgwal init", new NullReferenceException(), stderr));
+        Assert.Equal("pgwal init: error: Object reference not set to an instance of an object.\n", stderr.ToString());
     }
 }
