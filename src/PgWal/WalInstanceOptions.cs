@@ -13,7 +13,10 @@ public sealed record WalInstanceOptions
     /// <summary>Engine settings (segment size, timeline and system identifier are taken from the control file).</summary>
     public WalOptions Wal { get; init; } = new();
 
-    /// <summary>Buffers (8 kB pages) in the buffer pool (<c>shared_buffers</c>). Default 16384 (128 MB).</summary>
+    /// <summary>Most buffers a pool may have: PostgreSQL's shared_buffers limit (INT_MAX / 2, about 8 TB).</summary>
+    public const int MaxSharedBuffers = int.MaxValue / 2;
+
+    /// <summary>Buffers (8 kB pages) in the buffer pool (<c>shared_buffers</c>), 16 to <see cref="MaxSharedBuffers"/>. Default 16384 (128 MB).</summary>
     public int SharedBuffers { get; init; } = 16384;
 
     /// <summary><c>checkpoint_timeout</c>. Default 5 minutes.</summary>
@@ -42,8 +45,8 @@ public sealed record WalInstanceOptions
 
     internal void Validate()
     {
-        if (SharedBuffers < 16)
-            throw new ArgumentOutOfRangeException(nameof(SharedBuffers), SharedBuffers, "shared_buffers must be at least 16 buffers");
+        if (SharedBuffers is < 16 or > MaxSharedBuffers)
+            throw new ArgumentOutOfRangeException(nameof(SharedBuffers), SharedBuffers, $"shared_buffers must be 16 to {MaxSharedBuffers} buffers");
         if (CheckpointTimeout < TimeSpan.FromMilliseconds(10))
             throw new ArgumentOutOfRangeException(nameof(CheckpointTimeout), CheckpointTimeout, "checkpoint_timeout is too small");
         if (CheckpointCompletionTarget is < 0 or > 1)

@@ -15,8 +15,8 @@ namespace PgWal.Cli.PageTest;
 
 internal static class PageTestCommand
 {
-    /// <summary>Largest --shared-buffers: PgWal's pool is one array of 8 kB pages, so 262,143 pages (just under 2 GB).</summary>
-    public static readonly int MaxSharedBuffers = Array.MaxLength / 8192;
+    /// <summary>Largest --shared-buffers: PostgreSQL's shared_buffers limit (INT_MAX / 2 pages).</summary>
+    public static readonly int MaxSharedBuffers = WalInstanceOptions.MaxSharedBuffers;
 
     public static Command Create()
     {

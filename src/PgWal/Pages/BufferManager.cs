@@ -13,7 +13,10 @@ namespace PgWal.Pages;
 public sealed partial class BufferManager : IDisposable
 {
     private readonly BufferDescriptor[] _descs;
-    private readonly byte[] _pages;                       // pinned; buffer i is [i*8192, (i+1)*8192)
+    // Pinned chunks of ChunkPages pages (an array cannot hold 2 GB, a pool can): buffer i is page
+    // i % ChunkPages of chunk i / ChunkPages. Contents are meaningful only once a buffer is loaded.
+    private const int ChunkShift = 16, ChunkPages = 1 << ChunkShift;   // 512 MB per chunk
+    private readonly byte[][] _chunks;
     private readonly ConcurrentDictionary<BufferTag, BufferDescriptor> _mapping = new();
     private readonly object _replaceLock = new();
     private readonly RelationFileSet _files;
@@ -23,12 +26,14 @@ public sealed partial class BufferManager : IDisposable
 
     internal BufferManager(IRelationStorage storage, int buffers, bool dataChecksums)
     {
-        if (buffers < 16)
-            throw new ArgumentOutOfRangeException(nameof(buffers), buffers, "the buffer pool needs at least 16 buffers");
+        if (buffers < 16 || buffers > WalInstanceOptions.MaxSharedBuffers)
+            throw new ArgumentOutOfRangeException(nameof(buffers), buffers, $"the buffer pool needs 16 to {WalInstanceOptions.MaxSharedBuffers} buffers");
         _descs = new BufferDescriptor[buffers];
         for (int i = 0; i < buffers; i++)
             _descs[i] = new BufferDescriptor(i);
-        _pages = GC.AllocateArray<byte>(buffers * StandardPage.Size, pinned: true);
+        _chunks = new byte[(buffers + ChunkPages - 1) >> ChunkShift][];
+        for (int c = 0; c < _chunks.Length; c++)
+            _chunks[c] = GC.AllocateUninitializedArray<byte>(Math.Min(ChunkPages, buffers - (c << ChunkShift)) * StandardPage.Size, pinned: true);
         _files = new RelationFileSet(storage);
         DataChecksums = dataChecksums;
     }
@@ -55,7 +60,7 @@ public sealed partial class BufferManager : IDisposable
     public (long Hits, long Reads, long Writes, long EvictionWrites) Counters
         => (Interlocked.Read(ref _hits), Interlocked.Read(ref _reads), Interlocked.Read(ref _writes), Interlocked.Read(ref _evictionWrites));
 
-    internal Memory<byte> PageMemory(int index) => _pages.AsMemory(index * StandardPage.Size, StandardPage.Size);
+    internal Memory<byte> PageMemory(int index) => _chunks[index >> ChunkShift].AsMemory((index & (ChunkPages - 1)) * StandardPage.Size, StandardPage.Size);
 
     /// <summary>
     /// ReadBuffer: pins the page, loading it when not in the pool. With <see cref="ReadMode.ZeroAndLock"/>

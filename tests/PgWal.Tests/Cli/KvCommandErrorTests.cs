@@ -61,7 +61,7 @@ public sealed class KvCommandErrorTests : IDisposable
         new(2, "invalid value for --duration: \"NaN\"", "kv", "-D", "DIR", "bench", "-T", "NaN"),
         new(2, "invalid value for --duration: \"0\"", "kv", "-D", "DIR", "bench", "--duration", "0"),
         new(2, "invalid value for --distribution: \"normal\"", "kv", "-D", "DIR", "bench", "--distribution", "normal"),
-        new(2, "invalid value for --shared-buffers: \"262144\" (must be 16..262143)", "kv", "-D", "DIR", "bench", "--shared-buffers", "262144"),
+        new(2, "invalid value for --shared-buffers: \"1073741824\" (must be 16..1073741823)", "kv", "-D", "DIR", "bench", "--shared-buffers", "1073741824"),
         new(2, "invalid value for --shared-buffers: \"-5\"", "kv", "-D", "DIR", "bench", "--shared-buffers", "-5"),
     ];
 

@@ -80,7 +80,7 @@ public sealed class WorkloadCommandErrorTests : IDisposable
         new(2, "invalid value for --checkpoint-timeout: \"0\"", "pagetest", "-D", "DIR", "--checkpoint-timeout", "0"),
         new(2, "invalid value for --checkpoint-timeout: \"Infinity\"", "pagetest", "-D", "DIR", "--checkpoint-timeout", "Infinity"),
         new(2, "invalid value for --shared-buffers: \"15\"", "pagetest", "-D", "DIR", "--shared-buffers", "15"),
-        new(2, "invalid value for --shared-buffers: \"262144\" (must be 16..262143)", "pagetest", "-D", "DIR", "--shared-buffers", "262144"),
+        new(2, "invalid value for --shared-buffers: \"1073741824\" (must be 16..1073741823)", "pagetest", "-D", "DIR", "--shared-buffers", "1073741824"),
         new(3, "could not open acknowledgement file", "pagetest", "-D", "DIR", "--ack-file", "LOOP"),
         new(3, "Not a directory", "pagetest", "-D", "FILE", "-n", "1"),
     ];
