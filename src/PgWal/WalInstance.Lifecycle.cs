@@ -59,15 +59,31 @@ public sealed partial class WalInstance
         return (seconds << 32) | (micros << 12) | ((ulong)Environment.ProcessId & 0xFFF);
     }
 
-    // After replay: clean the tail, then continue right after the last valid record (or at the
-    // page whose continuation was missing, where the overwrite record goes).
-    private WalStartPoint StartPoint(StartupRecovery.State state, WalGeometry geometry, TimelineId timeline)
+    // After replay: set aside what must not be lost (WalQuarantine), clean the tail, then continue
+    // right after the last valid record (or at the page whose continuation was missing, where the
+    // overwrite record goes).
+    private WalStartPoint StartPoint(StartupRecovery.State state, WalGeometry geometry, TimelineId timeline, ulong systemIdentifier)
     {
         if (state.Result.CrashRecovery)
         {
-            var (zeroed, removed) = WalTailCleaner.Clean(_storage.Wal, geometry, timeline, state.EndOfLog);
+            var disposable = WalQuarantine.Disposable(_storage.Wal, geometry, timeline, geometry.SegmentOf(state.EndOfLog), systemIdentifier, out var keep);
+            var damage = state.Result.Damage;
+            if (WalQuarantine.SetAside(_storage.Wal, geometry, timeline, state.EndOfLog, copyEndSegment: damage != null, keep) is var (folder, files))
+            {
+                string relative = $"pg_wal/{folder}";
+                _logger.LogWarning("set aside {Count} WAL file(s) recovery did not replay in {Folder}: {Files}", files.Count, relative, string.Join(", ", files));
+                state.Result = state.Result with
+                {
+                    Damage = (damage ?? new WalDamageReport
+                    {
+                        Kind = WalDamageKind.BadPage, Message = $"segment file(s) after the end of WAL at {state.EndOfLog} hold something other than zeros or recycled pages",
+                        Lsn = state.EndOfLog, ValidUpTo = state.EndOfLog, Evidence = "not WAL of this system at its own address: kept, not removed",
+                    }) with { QuarantineDirectory = relative, Quarantined = files },
+                };
+            }
+            var (zeroed, removed) = WalTailCleaner.Clean(_storage.Wal, geometry, timeline, state.EndOfLog, disposable);
             if (zeroed > 0 || removed > 0)
-                _logger.LogInformation("cleared {Bytes} bytes of stale WAL after {End} and removed {Segments} later segment(s)", zeroed, state.EndOfLog, removed);
+                _logger.LogInformation("cleared {Bytes} bytes of stale WAL after {End} and removed {Segments} later segment(s) holding no WAL", zeroed, state.EndOfLog, removed);
         }
         var prefix = WalTailCleaner.ReadPagePrefix(_storage.Wal, geometry, timeline, state.EndOfLog);
         return WalStartPoint.After(state.LastRecord, state.EndOfLog, prefix);

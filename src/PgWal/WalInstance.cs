@@ -46,17 +46,18 @@ public sealed partial class WalInstance : IDisposable
         _metrics.ObserveBuffers(() => Buffers.Counters);
         try
         {
-            var startup = new StartupRecovery(storage.Wal, geometry, stored, options.ResourceManagers, Buffers, _logger, _metrics);
-            var state = startup.Run(c =>
-            {
-                _control.Update(_ => c);
-                // SyncDataDirectory: what is replayed must be durable before pages derived from it are written.
-                SyncWal(geometry, timeline);
-                Buffers.SyncEveryFile();
-            });
+            var startup = new StartupRecovery(storage.Wal, storage.Relations, geometry, stored, options.ResourceManagers, Buffers, options.RecoveryMode, _logger, _metrics);
+            var state = startup.Run(
+                () =>
+                {
+                    // SyncDataDirectory: what is replayed must be durable before pages derived from it are written.
+                    SyncWal(geometry, timeline);
+                    Buffers.SyncEveryFile();
+                },
+                c => _control.Update(_ => c));
             _nextXid = state.NextXid;
             _nextOid = state.NextOid;
-            var start = StartPoint(state, geometry, timeline);
+            var start = StartPoint(state, geometry, timeline, stored.SystemIdentifier);
             var walOptions = options.Wal with { SegmentSize = geometry.SegmentSize, Timeline = timeline, SystemIdentifier = stored.SystemIdentifier };
             Wal = new WalEngine(storage.Wal, walOptions, start);
             Wal.InitializeRedoPointer(state.CheckPoint.Redo);

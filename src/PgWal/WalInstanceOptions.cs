@@ -37,6 +37,14 @@ public sealed record WalInstanceOptions
     /// <summary><c>full_page_writes</c>. Default on.</summary>
     public bool FullPageWrites { get; init; } = true;
 
+    /// <summary>
+    /// What crash recovery does with damaged WAL. Default <see cref="WalRecoveryMode.TolerateTornTail"/>:
+    /// a torn last write is the end of the WAL, but damage followed by later WAL (or in WAL proven
+    /// durable) stops the open with a <see cref="WalDamagedException"/> and changes nothing.
+    /// <see cref="WalRecoveryMode.PointInTime"/> accepts the loss and sets the rest aside.
+    /// </summary>
+    public WalRecoveryMode RecoveryMode { get; init; } = WalRecoveryMode.TolerateTornTail;
+
     /// <summary>Run the background checkpointer (timed and size-triggered checkpoints). Default on.</summary>
     public bool BackgroundCheckpointer { get; init; } = true;
 

@@ -47,6 +47,13 @@ public sealed record RecoveryResult
     /// <summary>Transactions whose deferred records were discarded: aborted, or without a commit before the end of WAL.</summary>
     public long TransactionsDiscarded { get; init; }
 
+    /// <summary>
+    /// Damaged WAL recovery ended at, when it did: with <see cref="WalRecoveryMode.PointInTime"/>
+    /// the damage accepted and what was set aside; or a tail that may be a torn write, after which
+    /// valid records were found and a copy kept. Null when the WAL simply ended.
+    /// </summary>
+    public WalDamageReport? Damage { get; init; }
+
     /// <summary>The end-of-recovery checkpoint's location (Invalid without recovery).</summary>
     public Lsn EndOfRecoveryCheckpoint { get; init; }
 

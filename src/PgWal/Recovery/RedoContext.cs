@@ -13,6 +13,11 @@ public sealed class RedoContext
 {
     private readonly BufferManager _buffers;
     private ulong _restored;     // bit per block id whose image was applied for the current record
+    // xlogutils.c's invalid-page table: blocks a record needed that were missing or all zeros, with
+    // the first such record. A later image or init of the block makes the skipped change moot;
+    // whatever remains when replay ends means a damaged data file (PostgreSQL PANICs: "WAL
+    // contains references to invalid pages").
+    private readonly Dictionary<BufferTag, Lsn> _invalidPages = [];
 
     internal RedoContext(BufferManager buffers) => _buffers = buffers;
 
@@ -57,11 +62,13 @@ public sealed class RedoContext
             buffer.MarkDirty();
             _restored |= 1UL << blockId;
             ImagesRestored++;
+            _invalidPages.Remove(tag);
             return RedoAction.Restored;
         }
         if (block.WillInit)
         {
             buffer = _buffers.Read(tag, ReadMode.ZeroAndLock);
+            _invalidPages.Remove(tag);
             return RedoAction.NeedsRedo;
         }
         buffer = _buffers.Read(tag, ReadMode.ZeroBeyondEnd);
@@ -70,6 +77,7 @@ public sealed class RedoContext
         {
             buffer.Dispose();
             buffer = default;
+            _invalidPages.TryAdd(tag, record.Lsn);
             return RedoAction.NotFound;
         }
         return RecordEnd <= buffer.Lsn ? RedoAction.Done : RedoAction.NeedsRedo;
@@ -82,6 +90,18 @@ public sealed class RedoContext
         if (action == RedoAction.Done || action == RedoAction.NotFound)
             throw new InvalidOperationException($"block {blockId} of WAL record at {record.Lsn} is not registered WILL_INIT");
         return buffer;
+    }
+
+    /// <summary>
+    /// XLogCheckInvalidPages, at the end of replay: throws when records changed blocks that were
+    /// missing or all zeros and no later image or init recreated them.
+    /// </summary>
+    internal void CheckInvalidPages()
+    {
+        if (_invalidPages.Count == 0)
+            return;
+        var (tag, lsn) = _invalidPages.MinBy(p => p.Value.Value);
+        throw new RecoveryException($"WAL contains references to invalid pages: {_invalidPages.Count} block(s) changed by replayed records were missing or all zeros in their data files, first {tag} (needed by the WAL record at {lsn}); a data file was truncated, removed or zeroed — restore it from a backup");
     }
 
     // After the resource manager: apply any image it did not ask for (XLOG FPI records, or a

@@ -1,9 +1,12 @@
 // StartupRecovery: StartupXLOG's reading half. Finds the checkpoint the control file names,
 // decides whether crash recovery is needed, and replays from its redo point through the resource
-// managers until the end of valid WAL. Any read failure ends replay, as in PostgreSQL's crash
-// recovery (a torn tail looks exactly like corruption); a record whose continuation is missing
-// is reported so the caller overwrites it (XLOG_OVERWRITE_CONTRECORD). The reader runs on the
-// calling thread; the buffer pool's WAL rule is off here (the replayed WAL is already durable).
+// managers until the end of valid WAL. A pre-scan (RecoveryPreScan) reads ahead on another thread to
+// find that end and judge it: an ordinary end (zeros, a recycled page, a torn last write) ends
+// replay as in PostgreSQL; damage followed by later WAL, or in WAL proven durable, stops recovery
+// before any page or the control file is written (WalRecoveryMode.TolerateTornTail), or is
+// accepted and reported (PointInTime). A record whose continuation is missing is reported so the
+// caller overwrites it (XLOG_OVERWRITE_CONTRECORD). Replay runs on the calling thread; the buffer
+// pool's WAL rule is off here (the replayed WAL is already durable) — its hook waits for the verdict.
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using PgWal.Format;
@@ -13,8 +16,8 @@ using PgWal.Storage;
 
 namespace PgWal.Recovery;
 
-internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, ControlFileData control,
-    ResourceManagerRegistry managers, BufferManager buffers, ILogger logger, Diagnostics.InstanceMetrics metrics)
+internal sealed class StartupRecovery(IWalStorage wal, IRelationStorage relations, WalGeometry geometry, ControlFileData control,
+    ResourceManagerRegistry managers, BufferManager buffers, WalRecoveryMode mode, ILogger logger, Diagnostics.InstanceMetrics metrics)
 {
     /// <summary>What replay established: the WAL end to continue from and the counters to resume.</summary>
     public sealed class State
@@ -29,16 +32,11 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
         public required RecoveryResult Result;
     }
 
-    public State Run(Action<ControlFileData> markInCrashRecovery)
+    /// <param name="syncDataDirectory">SyncDataDirectory: called before replay (syncing changes no byte).</param>
+    /// <param name="markInCrashRecovery">Writes the control file; called once the verdict allows recovery.</param>
+    public State Run(Action syncDataDirectory, Action<ControlFileData> markInCrashRecovery)
     {
-        var source = new WalStoragePageSource(wal, geometry);
-        var options = new WalReaderOptions
-        {
-            SegmentSize = geometry.SegmentSize,
-            Timeline = control.CheckPointCopy.ThisTimeline,
-            SystemIdentifier = control.SystemIdentifier,
-        };
-        using var reader = new WalReader(source, options);
+        using var reader = NewReader();
         var checkPoint = ReadCheckpointRecord(reader, out Lsn checkpointEnd);
         bool needRecovery = control.State != DatabaseState.ShutDown || checkPoint.Redo < control.CheckPointLocation;
         if (!needRecovery)
@@ -53,9 +51,29 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
 
         logger.LogInformation("database system was interrupted; last known up at {Time}; starting crash recovery from checkpoint {Checkpoint}, redo at {Redo}",
             DateTimeOffset.FromUnixTimeSeconds(control.Time).ToString("u"), control.CheckPointLocation, checkPoint.Redo);
-        markInCrashRecovery(control with { State = DatabaseState.InCrashRecovery });
-        return Replay(reader, checkPoint);
+        var inspector = new WalEndInspector(wal, relations, geometry, control.CheckPointCopy.ThisTimeline, control.SystemIdentifier);
+        var prescan = new RecoveryPreScan(NewReader, checkPoint.Redo, control.CheckPointLocation, inspector, mode);
+        syncDataDirectory();
+        var walFlush = buffers.WalFlush;
+        buffers.WalFlush = _ => prescan.Enforce();   // no page is written before the verdict allows recovery
+        try
+        {
+            var state = Replay(reader, checkPoint, prescan);
+            markInCrashRecovery(control with { State = DatabaseState.InCrashRecovery });
+            return state;
+        }
+        finally
+        {
+            buffers.WalFlush = walFlush;
+        }
     }
+
+    private WalReader NewReader() => new(new WalStoragePageSource(wal, geometry), new WalReaderOptions
+    {
+        SegmentSize = geometry.SegmentSize,
+        Timeline = control.CheckPointCopy.ThisTimeline,
+        SystemIdentifier = control.SystemIdentifier,
+    });
 
     private CheckPoint ReadCheckpointRecord(WalReader reader, out Lsn end)
     {
@@ -72,7 +90,7 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
         return CheckPoint.Read(record.MainData);
     }
 
-    private State Replay(WalReader reader, CheckPoint checkPoint)
+    private State Replay(WalReader reader, CheckPoint checkPoint, RecoveryPreScan prescan)
     {
         var context = new RedoContext(buffers);
         var xlog = new XlogRedo(checkPoint);
@@ -125,6 +143,8 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
             {
                 metrics.Replayed(records - reportedRecords, (long)(end - reportedEnd), images - reportedImages);
                 (reportedRecords, reportedEnd, reportedImages) = (records, end, images);
+                if (prescan.IsCompleted)
+                    prescan.Enforce();   // stop replaying early when the WAL ahead is damaged
             }
             if (clock.Elapsed >= nextProgress)
             {
@@ -140,8 +160,13 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
             manager.Cleanup();
         clock.Stop();
         metrics.Replayed(records - reportedRecords, end > reportedEnd ? (long)(end - reportedEnd) : 0, images - reportedImages);
-        if (end <= control.CheckPointLocation)
-            throw new RecoveryException($"WAL ends before the checkpoint record at {control.CheckPointLocation}: {stop?.Message}");
+        var verdict = prescan.Enforce();
+        if (verdict.ValidUpTo != end)
+            throw new RecoveryException($"the WAL changed while it was being recovered: the pre-scan ended at {verdict.ValidUpTo}, replay at {end}");
+        context.CheckInvalidPages();
+        var damage = verdict.Finding.Damage;
+        if (damage != null)
+            logger.LogWarning("{Kind} WAL at {Lsn}: {Report}", damage.Certain ? "accepting the loss of damaged" : "possibly torn", damage.Lsn, damage.Describe());
 
         var state = new State
         {
@@ -156,7 +181,7 @@ internal sealed class StartupRecovery(IWalStorage wal, WalGeometry geometry, Con
             CrashRecovery = true, Checkpoint = control.CheckPointLocation, RedoStart = checkPoint.Redo, LastRecord = last, EndOfWal = end,
             Records = records, Elapsed = clock.Elapsed, EndReason = stop?.Message, ImagesRestored = images,
             AbortedRecord = state.AbortedRecord, MissingContinuation = state.MissingContinuation,
-            TransactionsCommitted = deferred.Committed, TransactionsDiscarded = deferred.Discarded,
+            TransactionsCommitted = deferred.Committed, TransactionsDiscarded = deferred.Discarded, Damage = damage,
         };
         logger.LogInformation("redo done at {End} ({Reason}); {Records} records, {Megabytes:F1} MB in {Seconds:F2} s ({Rate:F0} MB/s)",
             last, stop?.Message, records, state.Result.Bytes / 1048576.0, clock.Elapsed.TotalSeconds, state.Result.MegabytesPerSecond);

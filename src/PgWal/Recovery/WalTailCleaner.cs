@@ -3,7 +3,9 @@
 // whole segments written ahead. If any of it kept a valid page address, a later crash that tears
 // new WAL could splice stale records after new ones (xl_prev would even match when record
 // boundaries coincide). So before new WAL is written: zero the rest of the end segment (only
-// chunks that are not already zero), sync it, and remove later segments of this timeline. The
+// chunks that are not already zero), sync it, and remove later segments of this timeline that
+// hold no WAL (zeros, recycled pages). Anything else after the end has been set aside by
+// WalQuarantine first; the cleaner never removes a file it was not told is disposable. The
 // engine then writes the end page whole (valid prefix + new records + zeros).
 using PgWal.Format;
 using PgWal.Storage;
@@ -15,7 +17,7 @@ internal static class WalTailCleaner
     private const int Chunk = 256 * 1024;
 
     /// <summary>Returns the bytes zeroed and segment files removed.</summary>
-    public static (long ZeroedBytes, int RemovedSegments) Clean(IWalStorage wal, WalGeometry geometry, TimelineId timeline, Lsn endOfLog)
+    public static (long ZeroedBytes, int RemovedSegments) Clean(IWalStorage wal, WalGeometry geometry, TimelineId timeline, Lsn endOfLog, IReadOnlySet<string> disposable)
     {
         var endSegment = geometry.SegmentOf(endOfLog);
         string name = SegmentFileName.Format(timeline, endSegment, geometry);
@@ -45,7 +47,8 @@ internal static class WalTailCleaner
         int removed = 0;
         foreach (var file in wal.ListFiles())
         {
-            if (SegmentFileName.TryParse(file, geometry, out var tli, out var segment) && tli == timeline && segment.Value > endSegment.Value)
+            if (SegmentFileName.TryParse(file, geometry, out var tli, out var segment) && tli == timeline && segment.Value > endSegment.Value
+                && disposable.Contains(file))
             {
                 wal.Delete(file);
                 removed++;

@@ -125,6 +125,38 @@ public sealed class FileSystemWalStorage : IWalStorage
     /// <inheritdoc/>
     public void SyncDirectory() => SyncDirectory(Location);
 
+    /// <inheritdoc/>
+    public void SetAside(string fileName, string folder, bool keepOriginal)
+    {
+        string source = Path.Combine(Location, fileName);
+        string targetDirectory = Path.Combine(Location, folder);
+        FileSystemDataDirectory.CreateDirectoryDurably(targetDirectory);
+        string target = Path.Combine(targetDirectory, fileName);
+        if (keepOriginal)
+        {
+            string temp = target + ".copying";
+            using (var from = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+            using (var to = File.OpenHandle(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+            {
+                var buffer = new byte[ZeroChunk];
+                long offset = 0;
+                int n;
+                while ((n = RandomAccess.Read(from, buffer, offset)) > 0)
+                {
+                    RandomAccess.Write(to, buffer.AsSpan(0, n), offset);
+                    offset += n;
+                }
+                SyncHandle(to, dataOnly: false, temp);
+            }
+            File.Move(temp, target, overwrite: false);
+            SyncDirectory(targetDirectory);
+            return;
+        }
+        File.Move(source, target, overwrite: false);
+        SyncDirectory(targetDirectory);
+        SyncDirectory(Location);
+    }
+
     /// <summary>fsyncs a directory so that creations and renames in it are durable.</summary>
     /// <exception cref="SyncFailedException">The fsync failed.</exception>
     public static void SyncDirectory(string directory)

@@ -42,6 +42,14 @@ public interface IWalStorage
     void Delete(string fileName) => throw new NotSupportedException($"{GetType().Name} cannot delete");
 
     /// <summary>
+    /// Sets <paramref name="fileName"/> aside in the subdirectory <paramref name="folder"/> of the
+    /// WAL directory (created when missing), byte for byte under the same name: moved, or copied when
+    /// <paramref name="keepOriginal"/>. Durable when it returns (file and directories synced).
+    /// Recovery uses it for WAL it will not replay; nothing it sets aside is ever deleted by PgWal.
+    /// </summary>
+    void SetAside(string fileName, string folder, bool keepOriginal) => throw new NotSupportedException($"{GetType().Name} cannot set files aside");
+
+    /// <summary>
     /// Makes the directory's entries durable (fsync of the directory): used before trusting a
     /// segment this process did not create or rename itself. Storages whose metadata operations
     /// are durable at once need not override it.

@@ -134,6 +134,7 @@ internal sealed class FaultInjectingWalStorage(IWalStorage inner) : IWalStorage
     public int Read(string fileName, long offset, Span<byte> destination) => inner.Read(fileName, offset, destination);
     public void Delete(string fileName) => inner.Delete(fileName);
     public void SyncDirectory() => inner.SyncDirectory();
+    public void SetAside(string fileName, string folder, bool keepOriginal) => inner.SetAside(fileName, folder, keepOriginal);
 
     public IWalSegmentFile Create(string fileName, int size)
     {

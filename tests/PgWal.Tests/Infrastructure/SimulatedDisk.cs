@@ -88,6 +88,13 @@ internal sealed class SimulatedDisk : IDataDirectoryStorage
         }
     }
 
+    /// <summary>Paths (under pg_wal) of the files recovery set aside in quarantine.</summary>
+    public IReadOnlyList<string> SetAsideFiles()
+    {
+        lock (_lock)
+            return _files.Keys.Where(k => k.StartsWith("pg_wal/quarantine/", StringComparison.Ordinal)).Select(k => k[7..]).ToList();
+    }
+
     /// <summary>Copies the durable pg_wal files into <paramref name="directory"/> (for pg_waldump).</summary>
     public void ExportWal(string directory)
     {
@@ -95,7 +102,7 @@ internal sealed class SimulatedDisk : IDataDirectoryStorage
         {
             foreach (var (name, file) in _files)
             {
-                if (name.StartsWith("pg_wal/", StringComparison.Ordinal))
+                if (name.StartsWith("pg_wal/", StringComparison.Ordinal) && name.IndexOf('/', 7) < 0)   // not what was set aside
                     File.WriteAllBytes(Path.Combine(directory, name[7..]), file.Snapshot());
             }
         }
@@ -191,7 +198,7 @@ internal sealed class SimulatedDisk : IDataDirectoryStorage
         public IReadOnlyList<string> ListFiles()
         {
             lock (disk._lock)
-                return disk._files.Keys.Where(k => k.StartsWith("pg_wal/", StringComparison.Ordinal)).Select(k => k[7..]).ToList();
+                return disk._files.Keys.Where(k => k.StartsWith("pg_wal/", StringComparison.Ordinal) && k.IndexOf('/', 7) < 0).Select(k => k[7..]).ToList();
         }
 
         public int Read(string fileName, long offset, Span<byte> destination)
@@ -218,6 +225,33 @@ internal sealed class SimulatedDisk : IDataDirectoryStorage
                 disk._files.Remove("pg_wal/" + fileName);
             }
         }
+
+        // Durable at once, like the other metadata operations; a copy takes the file's current bytes.
+        public void SetAside(string fileName, string folder, bool keepOriginal)
+        {
+            lock (disk._lock)
+            {
+                if (disk.Begin(DiskOp.Rename))
+                    throw Lost();
+                string target = $"pg_wal/{folder}/{fileName}";
+                if (disk._files.ContainsKey(target) || !disk._files.TryGetValue("pg_wal/" + fileName, out var file))
+                    throw new IOException($"cannot set {fileName} aside in {folder}");
+                if (keepOriginal)
+                {
+                    var copy = new SimFile(0);
+                    copy.Persist(0, file.Snapshot());
+                    copy.DropCache();
+                    disk._files[target] = copy;
+                }
+                else
+                {
+                    disk._files.Remove("pg_wal/" + fileName);
+                    disk._files[target] = file;
+                }
+            }
+        }
+
+
     }
 
     private sealed class RelationView(SimulatedDisk disk) : IRelationStorage

@@ -52,6 +52,8 @@ internal sealed class TrackingStorage(string directory, WalGeometry geometry, bo
 
     public void SyncDirectory() => _inner.SyncDirectory();
 
+    public void SetAside(string fileName, string folder, bool keepOriginal) => _inner.SetAside(fileName, folder, keepOriginal);
+
     public IWalSegmentFile Create(string fileName, int size) { _inner.Create(fileName, size).Dispose(); return Open(fileName); }
 
     public IWalSegmentFile Open(string fileName, SegmentOpenOptions options = default)
