@@ -1,5 +1,5 @@
 // LibC: the few POSIX calls .NET does not expose: fdatasync/fsync on a file descriptor, fsync of a
-// directory (to make a rename durable), flock and fstat/stat for the postmaster.pid interlock, and localtime_r/strftime for PostgreSQL-identical time
+// directory (to make a rename durable), flock and kill for the data directory interlock, and localtime_r/strftime for PostgreSQL-identical time
 // zone abbreviations. Linux/macOS only; callers fall back where a call is unavailable.
 using System.Runtime.InteropServices;
 
@@ -16,6 +16,9 @@ internal static partial class LibC
 
     /// <summary>O_DIRECT differs between Linux architectures.</summary>
     public static int O_DIRECT => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x10000 : 0x4000;
+
+    /// <summary>O_DIRECTORY, swapped with O_DIRECT on ARM.</summary>
+    public static int O_DIRECTORY => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial int fdatasync(int fd);
@@ -34,18 +37,13 @@ internal static partial class LibC
     [LibraryImport(Library, SetLastError = true)]
     public static partial int kill(int pid, int signal);
 
+    public const int LOCK_SH = 1;
     public const int LOCK_EX = 2;
     public const int LOCK_NB = 4;
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial int flock(int fd, int operation);
 
-    /// <summary>glibc 2.33+ exports fstat/stat; <paramref name="buffer"/> needs room for struct stat (256 bytes is ample).</summary>
-    [LibraryImport(Library, SetLastError = true)]
-    public static unsafe partial int fstat(int fd, byte* buffer);
-
-    [LibraryImport(Library, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static unsafe partial int stat(string path, byte* buffer);
 
     [StructLayout(LayoutKind.Sequential)]
     public struct Tm
