@@ -15,6 +15,8 @@ public sealed partial class KvStore
     private void BeginWrite(int operations, long inlineBytes, long overflowPages)
     {
         ThrowIfFaulted();
+        if (_instance.IsReadOnly)
+            throw new InvalidOperationException($"kv: the store in \"{_instance.Location}\" is open read-only");
         long pages = operations * ((int)_meta.RootLevel + 4L) + 3L * ((int)_meta.RootLevel + 2) + 3 * (inlineBytes / (KvPage.Capacity / 2) + 1) + overflowPages;
         if (pages > _instance.Buffers.Count * 3 / 4)
             throw new ArgumentException($"kv: the batch may touch about {pages} pages, more than three quarters of the buffer pool ({_instance.Buffers.Count} buffers); split it or raise SharedBuffers");

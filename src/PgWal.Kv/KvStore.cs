@@ -32,27 +32,27 @@ public sealed partial class KvStore : IDisposable
     private long _commits, _reads, _writes;
     private int _disposed;
 
-    private KvStore(WalInstance instance, KvOptions options)
+    private KvStore(WalInstance instance, KvOptions options, IDataDirectoryStorage storage)
     {
         _instance = instance;
         _options = options;
         _reader = new TreeReader(instance.Buffers, options.Relation);
         _tx = new KvTransaction(instance, options.Relation, new RecordBuilder(), default);
         _metrics = new KvMetrics(this, options.Instance.Wal.MeterFactory);
-        using (var meta = instance.Buffers.Read(options.Relation, ForkNumber.Main, new BlockNumber(KvPage.MetaBlock), Pages.ReadMode.ZeroBeyondEnd))
+        if (KvStoreFiles.LoadMeta(instance, storage, options.Relation, writeMarker: !instance.IsReadOnly) is { } meta)
         {
-            if (KvPage.IsInitialized(meta.Page))
-                _meta = KvPage.ReadMeta(meta.Page);
+            _meta = meta;
         }
-        if (_meta.Root == KvPage.NoPage)
+        else
         {
-            if (!options.CreateIfMissing)
-                throw new InvalidDataException($"kv: no tree in {instance.Location} (relation {options.Relation})");
+            if (instance.IsReadOnly || !options.CreateIfMissing)
+                throw new InvalidDataException($"kv: no store in \"{instance.Location}\" (relation {RelationPath.Of(options.Relation, ForkNumber.Main)}){(instance.IsReadOnly ? "; nothing was created" : "")}");
             BeginWrite(0, 0, 0);
             try
             {
                 BTree.Create(_tx);
                 instance.Wal.Flush(EndWrite());
+                KvStoreFiles.WriteMarker(storage, options.Relation);   // only once the tree's creation is durable
             }
             catch (Exception e)
             {
@@ -90,7 +90,7 @@ public sealed partial class KvStore : IDisposable
         var instance = WalInstance.Open(storage, options.Instance);
         try
         {
-            return new KvStore(instance, options);
+            return new KvStore(instance, options, storage);
         }
         catch
         {
@@ -98,6 +98,44 @@ public sealed partial class KvStore : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Opens the store in data directory <paramref name="directory"/> for reading only: Get, Scan
+    /// and CheckTree work; nothing is created or written (no directory, no lock file, no
+    /// checkpoint), so no write permission or free space is needed. The directory must have been
+    /// shut down cleanly (crash recovery writes: run it with <see cref="Open(string, KvOptions?)"/>
+    /// or <c>pgwal recover</c>). Writes throw <see cref="InvalidOperationException"/>.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">No data directory there.</exception>
+    /// <exception cref="Recovery.RecoveryException">The directory needs crash recovery first.</exception>
+    /// <exception cref="InvalidDataException">No store there, or it is damaged.</exception>
+    public static KvStore OpenReadOnly(string directory, KvOptions? options = null)
+    {
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"kv: data directory \"{directory}\" does not exist");
+        return OpenReadOnly(new FileSystemDataDirectory(directory, zeroFillWal: true, readOnly: true), options);
+    }
+
+    /// <summary>Opens the store on <paramref name="storage"/> for reading only (see <see cref="OpenReadOnly(string, KvOptions?)"/>).</summary>
+    public static KvStore OpenReadOnly(IDataDirectoryStorage storage, KvOptions? options = null)
+    {
+        options ??= new KvOptions();
+        if (storage.Control.Read(new byte[1]) < 0)
+            throw new DirectoryNotFoundException($"kv: \"{storage.Location}\" is not a data directory (no global/pg_control)");
+        var instance = WalInstance.OpenReadOnly(storage, options.Instance);
+        try
+        {
+            return new KvStore(instance, options, storage);
+        }
+        catch
+        {
+            instance.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Whether the store was opened with <see cref="OpenReadOnly(string, KvOptions?)"/>.</summary>
+    public bool IsReadOnly => _instance.IsReadOnly;
 
     /// <summary>The WAL instance underneath (recovery result, checkpoints, WAL statistics).</summary>
     public WalInstance Instance => _instance;
@@ -200,7 +238,8 @@ public sealed partial class KvStore : IDisposable
     }
 
     // DurableReads: a page whose LSN is past the flushed WAL may hold a commit a crash would undo.
-    private bool MustWaitFor(Lsn pageLsn) => _options.DurableReads && pageLsn > _instance.Wal.FlushedUpTo;
+    // (A read-only store reads a directory shut down cleanly: everything in it is durable.)
+    private bool MustWaitFor(Lsn pageLsn) => _options.DurableReads && !_instance.IsReadOnly && pageLsn > _instance.Wal.FlushedUpTo;
 
     // ---- writes ----
 

@@ -120,7 +120,7 @@ public sealed partial class WalInstance
     public void Panic(Exception reason)
     {
         _logger.LogCritical(reason, "PANIC: {Message}", reason.Message);
-        Wal.Panic(reason);
+        _wal?.Panic(reason);
         Buffers.Freeze(reason);
     }
 
@@ -130,13 +130,13 @@ public sealed partial class WalInstance
             return;
         try
         {
-            _checkpointer.Dispose();
-            if (shutdownCheckpoint && Wal.Fault == null && _checkpointer.Failure == null)
+            _checkpointer?.Dispose();
+            if (shutdownCheckpoint && _checkpointer != null && _wal!.Fault == null && _checkpointer.Failure == null)
                 _checkpointer.Run(CheckpointKind.Shutdown);
         }
         finally
         {
-            Wal.Close(flush: shutdownCheckpoint);
+            _wal?.Close(flush: shutdownCheckpoint);
             Buffers.Dispose();
             _metrics.Dispose();
             _directoryLock?.Dispose();

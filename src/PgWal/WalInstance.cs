@@ -24,16 +24,17 @@ public sealed partial class WalInstance : IDisposable
     private readonly WalInstanceOptions _options;
     private readonly ILogger _logger;
     private readonly ControlFileManager _control;
-    private readonly Checkpointer _checkpointer;
+    private readonly Checkpointer? _checkpointer;    // null when read-only
     private readonly InstanceMetrics _metrics;
     private readonly IDisposable? _directoryLock;   // postmaster.pid, held until Close
     private ulong _nextXid;          // next full transaction id; Interlocked
     private uint _nextOid;
     private int _state;              // 0 open, 1 closed
 
-    private WalInstance(IDataDirectoryStorage storage, WalInstanceOptions options, IDisposable? directoryLock)
+    private WalInstance(IDataDirectoryStorage storage, WalInstanceOptions options, IDisposable? directoryLock, bool readOnly)
     {
         _storage = storage;
+        IsReadOnly = readOnly;
         _directoryLock = directoryLock;
         _options = options;
         _logger = options.Wal.LoggerFactory?.CreateLogger("PgWal.Instance") ?? NullLogger.Instance;
@@ -41,11 +42,16 @@ public sealed partial class WalInstance : IDisposable
         _control = new ControlFileManager(storage.Control, stored);
         var geometry = new WalGeometry((int)stored.WalSegmentSize);
         var timeline = stored.CheckPointCopy.ThisTimeline;
-        Buffers = new BufferManager(storage.Relations, options.SharedBuffers, stored.DataChecksumVersion != 0);
+        Buffers = new BufferManager(storage.Relations, options.SharedBuffers, stored.DataChecksumVersion != 0) { ReadOnly = readOnly };
         _metrics = new InstanceMetrics(storage.Location, options.Wal.MeterFactory);
         _metrics.ObserveBuffers(() => Buffers.Counters);
         try
         {
+            if (readOnly)
+            {
+                OpenForReading(storage, stored, geometry, options);
+                return;
+            }
             var startup = new StartupRecovery(storage.Wal, storage.Relations, geometry, stored, options.ResourceManagers, Buffers, options.RecoveryMode, _logger, _metrics);
             var state = startup.Run(
                 () =>
@@ -59,7 +65,7 @@ public sealed partial class WalInstance : IDisposable
             _nextOid = state.NextOid;
             var start = StartPoint(state, geometry, timeline, stored.SystemIdentifier);
             var walOptions = options.Wal with { SegmentSize = geometry.SegmentSize, Timeline = timeline, SystemIdentifier = stored.SystemIdentifier };
-            Wal = new WalEngine(storage.Wal, walOptions, start);
+            _wal = new WalEngine(storage.Wal, walOptions, start);
             Wal.InitializeRedoPointer(state.CheckPoint.Redo);
             Wal.FullPageWrites = options.FullPageWrites;
             Buffers.WalFlush = lsn => Wal.Flush(lsn);
@@ -86,16 +92,64 @@ public sealed partial class WalInstance : IDisposable
         catch
         {
             _checkpointer?.Dispose();
-            Wal?.Close(flush: false);
+            _wal?.Close(flush: false);
             Buffers.Dispose();
             _metrics.Dispose();
             throw;
         }
     }
 
+    // A read-only open: only a directory shut down cleanly (no recovery, which writes); the
+    // checkpoint record is read and checked; no engine, no checkpointer, nothing written.
+    private void OpenForReading(IDataDirectoryStorage storage, ControlFileData stored, WalGeometry geometry, WalInstanceOptions options)
+    {
+        var startup = new StartupRecovery(storage.Wal, storage.Relations, geometry, stored, options.ResourceManagers, Buffers, options.RecoveryMode, _logger, _metrics);
+        var state = startup.Run(() => throw NeedsRecovery(storage.Location, stored), _ => throw NeedsRecovery(storage.Location, stored));
+        _readOnlyEndOfWal = state.EndOfLog;
+        Buffers.EndOfWal = () => _readOnlyEndOfWal;
+        Recovery = state.Result;
+    }
+
+    private static RecoveryException NeedsRecovery(string location, ControlFileData control)
+        => new($"data directory \"{location}\" was not shut down cleanly (state: {ControlDataText.StateText(control.State)}): it needs crash recovery, which writes; run \"pgwal recover -D {location}\" (or open it for writing) first");
+
     /// <summary>Opens the data directory at <paramref name="directory"/>, recovering it when needed.</summary>
     public static WalInstance Open(string directory, WalInstanceOptions? options = null)
         => Open(new FileSystemDataDirectory(directory), options);
+
+    /// <summary>
+    /// Opens the data directory at <paramref name="directory"/> for reading only: nothing is created
+    /// or written (no lock file, no checkpoint), so it works without write permission or free space.
+    /// Readers share the directory; a writer cannot open it meanwhile.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="RecoveryException">The directory was not shut down cleanly: it needs crash recovery (which writes) first.</exception>
+    /// <exception cref="IOException">A writer has the directory open.</exception>
+    public static WalInstance OpenReadOnly(string directory, WalInstanceOptions? options = null)
+    {
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"could not open data directory \"{directory}\": No such file or directory");
+        return OpenReadOnly(new FileSystemDataDirectory(directory, zeroFillWal: true, readOnly: true), options);
+    }
+
+    /// <summary>Opens <paramref name="storage"/> for reading only (see <see cref="OpenReadOnly(string, WalInstanceOptions?)"/>).</summary>
+    public static WalInstance OpenReadOnly(IDataDirectoryStorage storage, WalInstanceOptions? options = null)
+    {
+        options ??= new WalInstanceOptions();
+        options.Validate();
+        if (storage.Control.Read(new byte[1]) < 0)
+            throw new FileNotFoundException($"could not open file \"{Path.Combine(storage.Location, "global", "pg_control")}\": No such file or directory (is \"{storage.Location}\" a data directory?)");
+        var directoryLock = storage.LockShared();
+        try
+        {
+            return new WalInstance(storage, options, directoryLock, readOnly: true);
+        }
+        catch
+        {
+            directoryLock?.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Opens a data directory, recovering it when it was not shut down cleanly.</summary>
     /// <exception cref="RecoveryException">The WAL does not allow recovery (unregistered resource manager, missing checkpoint).</exception>
@@ -108,7 +162,7 @@ public sealed partial class WalInstance : IDisposable
         var directoryLock = storage.Lock();
         try
         {
-            return new WalInstance(storage, options, directoryLock);
+            return new WalInstance(storage, options, directoryLock, readOnly: false);
         }
         catch
         {
@@ -118,7 +172,18 @@ public sealed partial class WalInstance : IDisposable
     }
 
     /// <summary>The WAL engine: insert records, flush them.</summary>
-    public WalEngine Wal { get; } = null!;
+    /// <exception cref="InvalidOperationException">The instance is read-only.</exception>
+    public WalEngine Wal => _wal ?? throw ReadOnlyError();
+    private readonly WalEngine? _wal;
+    private Lsn _readOnlyEndOfWal;           // set once by OpenForReading
+
+    /// <summary>Opened with <see cref="OpenReadOnly(string, WalInstanceOptions?)"/>: nothing can be written.</summary>
+    public bool IsReadOnly { get; }
+
+    /// <summary>The end of the WAL: the insert position, or for a read-only instance the end of the shutdown checkpoint.</summary>
+    public Lsn EndOfWal => _wal?.InsertedUpTo ?? _readOnlyEndOfWal;
+
+    private InvalidOperationException ReadOnlyError() => new($"data directory \"{Location}\" is open read-only");
 
     /// <summary>The buffer pool of data pages.</summary>
     public BufferManager Buffers { get; }
@@ -136,17 +201,17 @@ public sealed partial class WalInstance : IDisposable
     public ResourceManagerRegistry ResourceManagers => _options.ResourceManagers;
 
     /// <summary>Checkpoints completed since open (including the end-of-recovery one).</summary>
-    public long CheckpointsCompleted => _checkpointer.Completed;
+    public long CheckpointsCompleted => _checkpointer?.Completed ?? 0;
 
     /// <summary>
     /// Checkpoints that failed since the last one completed (a failed page write, say; the
     /// background checkpointer retries with a back-off). A PANIC (a failed fsync) faults
     /// <see cref="Wal"/> instead: then the instance must be reopened.
     /// </summary>
-    public int ConsecutiveCheckpointFailures => _checkpointer.ConsecutiveFailures;
+    public int ConsecutiveCheckpointFailures => _checkpointer?.ConsecutiveFailures ?? 0;
 
     /// <summary>The last completed checkpoint.</summary>
-    public CheckpointResult? LastCheckpoint => _checkpointer.Last;
+    public CheckpointResult? LastCheckpoint => _checkpointer?.Last;
 
     /// <summary>Inserts a record (see <see cref="WalEngine.Insert(RecordBuilder)"/>); images of registered pages follow full_page_writes.</summary>
     public Lsn Insert(RecordBuilder builder) => Wal.Insert(builder);
@@ -154,6 +219,8 @@ public sealed partial class WalInstance : IDisposable
     /// <summary>Assigns a new transaction id (for xl_xid and commit records).</summary>
     public uint AssignTransactionId()
     {
+        if (IsReadOnly)
+            throw ReadOnlyError();
         while (true)
         {
             ulong next = Interlocked.Increment(ref _nextXid) - 1;
@@ -166,7 +233,7 @@ public sealed partial class WalInstance : IDisposable
 
     /// <summary>Runs an immediate checkpoint on the calling thread (CHECKPOINT).</summary>
     public CheckpointResult Checkpoint()
-        => _checkpointer.Run(CheckpointKind.Requested) ?? throw new InvalidOperationException("checkpoint skipped");
+        => (_checkpointer ?? throw ReadOnlyError()).Run(CheckpointKind.Requested) ?? throw new InvalidOperationException("checkpoint skipped");
 
     /// <summary>
     /// PostgreSQL's DELAY_CHKPT_START: no checkpoint takes its redo point until the returned token
@@ -178,12 +245,13 @@ public sealed partial class WalInstance : IDisposable
     /// </summary>
     public CheckpointDelay DelayCheckpointStart()
     {
-        _checkpointer.StartGate.Enter();
-        return new CheckpointDelay(_checkpointer.StartGate);
+        var checkpointer = _checkpointer ?? throw ReadOnlyError();
+        checkpointer.StartGate.Enter();
+        return new CheckpointDelay(checkpointer.StartGate);
     }
 
     /// <summary>Asks the background checkpointer for a checkpoint without waiting.</summary>
-    public void RequestCheckpoint() => _checkpointer.Request();
+    public void RequestCheckpoint() => _checkpointer?.Request();
 }
 
 /// <summary>A held <see cref="WalInstance.DelayCheckpointStart"/>; Dispose releases it (once).</summary>

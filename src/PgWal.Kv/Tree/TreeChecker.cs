@@ -3,7 +3,9 @@
 // pages and inside their parent's separators; levels decreasing by one; every internal page's
 // first key minus infinity; only the root may be empty; sibling links at every level match the
 // left-to-right order; overflow chains whole; the free list as long as the meta page says; and
-// tree + overflow + free + meta pages = all blocks ever allocated (nothing lost, nothing shared).
+// tree + overflow + free + meta pages = all blocks ever allocated (nothing lost, nothing shared);
+// the relation file no longer than the meta page's block count. A page that cannot be read (beyond
+// the end of the file, a bad checksum) or is all zeros is a problem reported, not an exception.
 using PgWal.Format;
 using PgWal.Pages;
 
@@ -43,6 +45,9 @@ internal sealed class TreeChecker(BufferManager buffers, RelFileLocator rel)
     public KvTreeReport Check(MetaData meta)
     {
         _seen.Add(KvPage.MetaBlock);
+        uint fileBlocks = buffers.FileBlockCount(rel, ForkNumber.Main);
+        if (fileBlocks > meta.Blocks)
+            Problem($"the relation file has {fileBlocks} blocks but the meta page accounts for {meta.Blocks}");
         Walk(meta.Root, (int)meta.RootLevel, null, null, isRoot: true);
         for (int level = 0; level < _levels.Count; level++)
             CheckSiblings(level, _levels[level]);
@@ -54,6 +59,27 @@ internal sealed class TreeChecker(BufferManager buffers, RelFileLocator rel)
             Levels = (int)meta.RootLevel + 1, Keys = _keys, LeafPages = _leaves, InternalPages = _internals, OverflowPages = _overflow,
             FreePages = free, Blocks = meta.Blocks, PayloadBytes = _payload, Problems = _problems.ToArray(),
         };
+    }
+
+    // Copies a block; a read error or an all-zero page becomes a problem (reported once, by the walk).
+    private bool TryRead(uint block, Span<byte> page, string what, bool report = true)
+    {
+        try
+        {
+            using var buffer = buffers.Read(rel, ForkNumber.Main, new BlockNumber(block));
+            buffer.Page.CopyTo(page);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            if (report)
+                Problem($"block {block} ({what}) cannot be read: {e.Message}");
+            return false;
+        }
+        if (KvPage.IsInitialized(page))
+            return true;
+        if (report)
+            Problem($"block {block} ({what}) of {Storage.RelationPath.Of(rel, ForkNumber.Main)} is all zeros");
+        return false;
     }
 
     private void Problem(string text)
@@ -76,8 +102,8 @@ internal sealed class TreeChecker(BufferManager buffers, RelFileLocator rel)
         if (!Claim(block, $"level {level}"))
             return;
         var page = new byte[KvPage.Size];      // a copy: the walk recurses, and must not pin a whole path
-        using (var buffer = buffers.Read(rel, ForkNumber.Main, new BlockNumber(block)))
-            buffer.Page.CopyTo(page);
+        if (!TryRead(block, page, $"level {level}"))
+            return;
         var kind = KvPage.Kind(page);
         if (kind != (level == 0 ? PageKind.Leaf : PageKind.Internal) || KvPage.Level(page) != level)
         {
@@ -148,19 +174,19 @@ internal sealed class TreeChecker(BufferManager buffers, RelFileLocator rel)
     {
         int pages = Overflow.PagesFor(length), total = 0;
         uint block = first;
+        var page = new byte[KvPage.Size];
         for (int i = 0; i < pages && block != KvPage.NoPage; i++)
         {
-            if (!Claim(block, $"overflow page of leaf {leaf}"))
+            if (!Claim(block, $"overflow page of leaf {leaf}") || !TryRead(block, page, $"overflow page of leaf {leaf}"))
                 return;
-            using var buffer = buffers.Read(rel, ForkNumber.Main, new BlockNumber(block));
-            if (KvPage.Kind(buffer.Page) != PageKind.Overflow)
+            if (KvPage.Kind(page) != PageKind.Overflow)
             {
-                Problem($"block {block} in the overflow chain of leaf {leaf} is a {KvPage.Kind(buffer.Page)} page");
+                Problem($"block {block} in the overflow chain of leaf {leaf} is a {KvPage.Kind(page)} page");
                 return;
             }
-            total += KvPage.OverflowData(buffer.Page).Length;
+            total += KvPage.OverflowData(page).Length;
             _overflow++;
-            block = KvPage.Next(buffer.Page);
+            block = KvPage.Next(page);
         }
         if (total != length || block != KvPage.NoPage)
             Problem($"overflow chain at {first} (leaf {leaf}) holds {total} bytes, expected {length}");
@@ -168,10 +194,12 @@ internal sealed class TreeChecker(BufferManager buffers, RelFileLocator rel)
 
     private void CheckSiblings(int level, List<uint> pages)
     {
+        var page = new byte[KvPage.Size];
         for (int i = 0; i < pages.Count; i++)
         {
-            using var buffer = buffers.Read(rel, ForkNumber.Main, new BlockNumber(pages[i]));
-            uint left = KvPage.Left(buffer.Page), right = KvPage.Right(buffer.Page);
+            if (!TryRead(pages[i], page, $"level {level}", report: false))
+                continue;
+            uint left = KvPage.Left(page), right = KvPage.Right(page);
             uint expectLeft = i > 0 ? pages[i - 1] : KvPage.NoPage, expectRight = i + 1 < pages.Count ? pages[i + 1] : KvPage.NoPage;
             if (left != expectLeft || right != expectRight)
                 Problem($"block {pages[i]} (level {level}): sibling links {left}/{right}, expected {expectLeft}/{expectRight}");
@@ -182,6 +210,7 @@ internal sealed class TreeChecker(BufferManager buffers, RelFileLocator rel)
     {
         long count = 0;
         uint block = meta.FreeHead;
+        var page = new byte[KvPage.Size];
         while (block != KvPage.NoPage)
         {
             if (count > meta.Blocks || !Claim(block, "free list"))
@@ -189,14 +218,15 @@ internal sealed class TreeChecker(BufferManager buffers, RelFileLocator rel)
                 Problem("the free list loops or crosses the tree");
                 break;
             }
-            using var buffer = buffers.Read(rel, ForkNumber.Main, new BlockNumber(block));
-            if (KvPage.Kind(buffer.Page) is not (PageKind.Free or PageKind.Overflow))
+            if (!TryRead(block, page, "free list"))
+                break;
+            if (KvPage.Kind(page) is not (PageKind.Free or PageKind.Overflow))
             {
-                Problem($"free-list block {block} is a {KvPage.Kind(buffer.Page)} page");
+                Problem($"free-list block {block} is a {KvPage.Kind(page)} page");
                 break;
             }
             count++;
-            block = KvPage.Next(buffer.Page);
+            block = KvPage.Next(page);
         }
         if (count != meta.FreePages)
             Problem($"free list holds {count} pages, the meta page says {meta.FreePages}");

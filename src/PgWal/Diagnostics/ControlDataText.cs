@@ -166,7 +166,7 @@ public static class ControlDataText
         return Inv($"{timeline.Value:X8}{(uint)(segment / perId):X8}{(uint)(segment % perId):X8}");
     }
 
-    private static string StateText(DatabaseState state) => state switch
+    internal static string StateText(DatabaseState state) => state switch
     {
         DatabaseState.StartingUp => "starting up",
         DatabaseState.ShutDown => "shut down",

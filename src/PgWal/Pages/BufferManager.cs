@@ -38,6 +38,12 @@ public sealed partial class BufferManager : IDisposable
         DataChecksums = dataChecksums;
     }
 
+    /// <summary>A read-only pool (a read-only open): no page may be marked dirty, none is ever written.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>Blocks in a relation fork's file now (pages still dirty in the pool beyond it are not counted).</summary>
+    public uint FileBlockCount(RelFileLocator rel, ForkNumber fork) => _files.Get(rel, fork).BlockCount;
+
     /// <summary>Whether pages carry checksums (fixed at init, recorded in the control file).</summary>
     public bool DataChecksums { get; }
 

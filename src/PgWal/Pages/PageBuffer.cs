@@ -56,6 +56,8 @@ public readonly struct PageBuffer : IDisposable
     /// <summary>MarkBufferDirty: the page changed and must be written back. Requires the exclusive lock.</summary>
     public void MarkDirty()
     {
+        if (_manager!.ReadOnly)
+            throw new InvalidOperationException($"{Tag}: the data directory is open read-only; no page may change");
         if (!Desc.Content.IsWriteLockHeld)
             throw new InvalidOperationException($"{Tag}: MarkDirty requires the exclusive content lock");
         BufferManager.MarkDirty(Desc);

@@ -7,14 +7,27 @@ namespace PgWal.Storage;
 public sealed class FileSystemDataDirectory : IDataDirectoryStorage
 {
     /// <summary>Uses <paramref name="directory"/>; <paramref name="zeroFillWal"/> is wal_init_zero.</summary>
-    public FileSystemDataDirectory(string directory, bool zeroFillWal = true)
+    public FileSystemDataDirectory(string directory, bool zeroFillWal = true) : this(directory, zeroFillWal, readOnly: false)
+    {
+    }
+
+    /// <summary>
+    /// Uses <paramref name="directory"/>; with <paramref name="readOnly"/> nothing is ever created
+    /// or written (a read-only open: no pg_wal or relation file is created, relation files are
+    /// opened for reading).
+    /// </summary>
+    public FileSystemDataDirectory(string directory, bool zeroFillWal, bool readOnly)
     {
         Location = directory;
         WalDirectory = Path.Combine(directory, "pg_wal");
         ZeroFillWal = zeroFillWal;
-        Relations = new FileSystemRelationStorage(directory);
+        ReadOnly = readOnly;
+        Relations = new FileSystemRelationStorage(directory, readOnly);
         Control = new FileSystemControlFile(Path.Combine(directory, "global", "pg_control"));
     }
+
+    /// <summary>Whether this storage refuses to create or write anything.</summary>
+    public bool ReadOnly { get; }
 
     /// <inheritdoc/>
     public string Location { get; }
@@ -26,7 +39,7 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
     public bool ZeroFillWal { get; }
 
     /// <inheritdoc/>
-    public IWalStorage Wal => _wal ??= new FileSystemWalStorage(WalDirectory, ZeroFillWal);
+    public IWalStorage Wal => _wal ??= new FileSystemWalStorage(WalDirectory, ZeroFillWal, createDirectory: !ReadOnly);
     private IWalStorage? _wal;
 
     /// <inheritdoc/>
@@ -49,6 +62,38 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
 
     /// <inheritdoc/>
     public IControlFileStorage Control { get; }
+
+    /// <inheritdoc/>
+    public byte[]? ReadFile(string relativePath)
+    {
+        string path = Path.Combine(Location, relativePath);
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void WriteFileDurably(string relativePath, ReadOnlySpan<byte> content)
+    {
+        if (ReadOnly)
+            throw new InvalidOperationException($"data directory \"{Location}\" is open read-only");
+        string path = Path.Combine(Location, relativePath);
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        CreateDirectoryDurably(directory);
+        string temp = path + ".tmp";
+        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+        {
+            RandomAccess.Write(handle, content, 0);
+            FileSystemWalStorage.SyncHandle(handle, dataOnly: false, temp);
+        }
+        File.Move(temp, path, overwrite: true);
+        FileSystemWalStorage.SyncDirectory(directory);
+    }
 
     /// <inheritdoc/>
     public void CreateLayout()

@@ -1,13 +1,15 @@
 // FileSystemRelationStorage: relation fork files under a data directory (base/<db>/<rel>...),
 // positional 8 kB reads and writes on a SafeFileHandle, fsync on Sync. New files are created
 // durably (parent directory synced) so a checkpoint's fsync of the file is enough for its pages.
+// Read-only (a read-only open of a data directory): files are opened for reading only, a missing
+// one is an error rather than created, and writes and syncs are refused.
 using Microsoft.Win32.SafeHandles;
 using PgWal.Format;
 
 namespace PgWal.Storage;
 
 /// <summary>Relation files of a data directory on disk.</summary>
-public sealed class FileSystemRelationStorage(string dataDirectory) : IRelationStorage
+public sealed class FileSystemRelationStorage(string dataDirectory, bool readOnly = false) : IRelationStorage
 {
     private const int PageSize = BlockReferenceFormat.DataPageSize;
 
@@ -19,13 +21,24 @@ public sealed class FileSystemRelationStorage(string dataDirectory) : IRelationS
     {
         string relative = RelationPath.Of(rel, fork);
         string full = FullPath(rel, fork);
+        if (readOnly)
+        {
+            try
+            {
+                return new RelationFile(relative, File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), readOnly: true);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new FileNotFoundException($"could not open file \"{relative}\": No such file or directory", relative, e);
+            }
+        }
         bool existed = File.Exists(full);
         if (!existed)
             FileSystemDataDirectory.CreateDirectoryDurably(Path.GetDirectoryName(full)!);
         var handle = File.OpenHandle(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
         if (!existed)
             FileSystemWalStorage.SyncDirectory(Path.GetDirectoryName(full)!);
-        return new RelationFile(relative, handle);
+        return new RelationFile(relative, handle, readOnly: false);
     }
 
     /// <inheritdoc/>
@@ -65,7 +78,7 @@ public sealed class FileSystemRelationStorage(string dataDirectory) : IRelationS
     private string FullPath(RelFileLocator rel, ForkNumber fork)
         => Path.Combine(dataDirectory, RelationPath.Of(rel, fork).Replace('/', Path.DirectorySeparatorChar));
 
-    private sealed class RelationFile(string path, SafeFileHandle handle) : IRelationFile
+    private sealed class RelationFile(string path, SafeFileHandle handle, bool readOnly) : IRelationFile
     {
         public string Path { get; } = path;
 
@@ -83,9 +96,17 @@ public sealed class FileSystemRelationStorage(string dataDirectory) : IRelationS
         }
 
         public void Write(BlockNumber block, ReadOnlySpan<byte> page)
-            => RandomAccess.Write(handle, page[..PageSize], (long)block.Value * PageSize);
+        {
+            if (readOnly)
+                throw new InvalidOperationException($"\"{Path}\" is open read-only");
+            RandomAccess.Write(handle, page[..PageSize], (long)block.Value * PageSize);
+        }
 
-        public void Sync() => FileSystemWalStorage.SyncHandle(handle, dataOnly: false, Path);
+        public void Sync()
+        {
+            if (!readOnly)
+                FileSystemWalStorage.SyncHandle(handle, dataOnly: false, Path);
+        }
 
         public void Dispose() => handle.Dispose();
     }

@@ -19,11 +19,16 @@ public sealed class FileSystemWalStorage : IWalStorage
     /// created sparse — only its last byte written — which halves the bytes written for new WAL but
     /// leaves block allocation to the first write of each block.
     /// </summary>
-    public FileSystemWalStorage(string directory, bool zeroFill = true)
+    public FileSystemWalStorage(string directory, bool zeroFill = true) : this(directory, zeroFill, createDirectory: true)
+    {
+    }
+
+    // createDirectory false: a read-only user, which must never create pg_wal.
+    internal FileSystemWalStorage(string directory, bool zeroFill, bool createDirectory)
     {
         Location = directory;
         ZeroFill = zeroFill;
-        if (Directory.Exists(directory))
+        if (!createDirectory || Directory.Exists(directory))
             return;
         Directory.CreateDirectory(directory);
         // Make the new directory's entry durable in its parent, so segments created in it survive a crash.

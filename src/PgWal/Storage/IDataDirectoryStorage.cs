@@ -23,6 +23,15 @@ public interface IDataDirectoryStorage
     void CreateLayout();
 
     /// <summary>
+    /// Reads a small file of the data directory (such as an application's marker), or null when it
+    /// does not exist. <paramref name="relativePath"/> uses '/' separators.
+    /// </summary>
+    byte[]? ReadFile(string relativePath) => throw new NotSupportedException($"{GetType().Name} cannot read files");
+
+    /// <summary>Writes a small file durably: temporary file, fsync, rename, directory fsync.</summary>
+    void WriteFileDurably(string relativePath, ReadOnlySpan<byte> content) => throw new NotSupportedException($"{GetType().Name} cannot write files");
+
+    /// <summary>
     /// Takes the data directory for this process (the postmaster.pid interlock), held until the
     /// result is disposed; null when the storage cannot be shared anyway (in-memory test disks).
     /// </summary>

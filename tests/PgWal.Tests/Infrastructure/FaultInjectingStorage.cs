@@ -25,6 +25,8 @@ internal sealed class FaultInjectingStorage : IDataDirectoryStorage
     public IRelationStorage Relations { get; }
     public IControlFileStorage Control { get; }
     public void CreateLayout() => _inner.CreateLayout();
+    public byte[]? ReadFile(string relativePath) => _inner.ReadFile(relativePath);
+    public void WriteFileDurably(string relativePath, ReadOnlySpan<byte> content) => _inner.WriteFileDurably(relativePath, content);
     public IDisposable? Lock() => _inner.Lock();
     public IDisposable? LockShared() => _inner.LockShared();
 

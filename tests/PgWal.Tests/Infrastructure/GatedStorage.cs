@@ -14,6 +14,8 @@ internal sealed class GatedStorage(IDataDirectoryStorage inner) : IDataDirectory
     public IWalStorage Wal => inner.Wal;
     public IControlFileStorage Control => inner.Control;
     public void CreateLayout() => inner.CreateLayout();
+    public byte[]? ReadFile(string relativePath) => inner.ReadFile(relativePath);
+    public void WriteFileDurably(string relativePath, ReadOnlySpan<byte> content) => inner.WriteFileDurably(relativePath, content);
     public IRelationStorage Relations => new Rel(this, inner.Relations);
 
     private sealed class Rel(GatedStorage g, IRelationStorage r) : IRelationStorage

@@ -35,6 +35,30 @@ internal sealed class SimulatedDisk : IDataDirectoryStorage
     public IControlFileStorage Control { get; }
     public void CreateLayout() { }
 
+    // Small files (markers): durable at once, like the other metadata operations.
+    public byte[]? ReadFile(string relativePath)
+    {
+        lock (_lock)
+        {
+            if (Crashed)
+                throw new IOException("simulated power loss: the disk is gone");
+            return _files.TryGetValue(relativePath, out var file) ? file.Snapshot() : null;
+        }
+    }
+
+    public void WriteFileDurably(string relativePath, ReadOnlySpan<byte> content)
+    {
+        lock (_lock)
+        {
+            if (Begin(DiskOp.Create))
+                throw Lost();
+            var file = new SimFile(0);
+            file.Persist(0, content);
+            file.DropCache();
+            _files[relativePath] = file;
+        }
+    }
+
     public bool Crashed { get; private set; }
 
     /// <summary>The operation during which power was lost.</summary>
