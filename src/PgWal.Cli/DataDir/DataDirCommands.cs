@@ -43,7 +43,11 @@ internal static class DataDirCommands
         var json = new Option<bool>("--json") { Description = "print the result as one JSON object" };
         var decodeOnly = new Option<bool>("--decode-only") { Description = "only read and decode the WAL recovery would replay (changes nothing)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "no progress log" };
-        var command = new Command("recover", "Open a data directory (crash recovery when needed), write a shutdown checkpoint, exit") { dir, json, decodeOnly, quiet };
+        var acceptLoss = new Option<bool>("--accept-wal-loss")
+        {
+            Description = "when the WAL is damaged, recover up to the damage and set the WAL after it aside in pg_wal/quarantine/ (default: stop and change nothing)",
+        };
+        var command = new Command("recover", "Open a data directory (crash recovery when needed), write a shutdown checkpoint, exit") { dir, json, decodeOnly, quiet, acceptLoss };
         command.SetAction(p => CommandBoundary.Run("recover", () =>
         {
             string path = p.GetValue(dir)!;
@@ -56,15 +60,39 @@ internal static class DataDirCommands
                 Wal = new Write.WalOptions { LoggerFactory = logging },
                 ResourceManagers = new ResourceManagerRegistry().Register(PageTestResourceManager.Instance).Register(PgWal.Kv.KvResourceManager.Instance),
                 BackgroundCheckpointer = false,
+                RecoveryMode = p.GetValue(acceptLoss) ? WalRecoveryMode.PointInTime : WalRecoveryMode.TolerateTornTail,
             };
             RecoveryResult result;
-            using (var instance = WalInstance.Open(path, options))
+            try
+            {
+                using var instance = WalInstance.Open(path, options);
                 result = instance.Recovery;
+            }
+            catch (WalDamagedException e) when (p.GetValue(json))
+            {
+                // The damage report on stdout for scripts; the error line and exit code as usual.
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["stopped"] = true, ["damage"] = DamageJson(e.Report) }));
+                throw;
+            }
             Print(result, p.GetValue(json));
             return 0;
         }));
         return command;
     }
+
+    internal static Dictionary<string, object?> DamageJson(WalDamageReport d) => new()
+    {
+        ["kind"] = d.Kind.ToString(), ["check"] = d.Check.ToString(), ["message"] = d.Message, ["lsn"] = d.Lsn.ToString(),
+        ["file"] = d.SegmentFile, ["offset"] = d.FileOffset, ["valid_up_to"] = d.ValidUpTo.ToString(), ["certain"] = d.Certain, ["evidence"] = d.Evidence,
+        ["beyond"] = new Dictionary<string, object?>
+        {
+            ["segments"] = d.Beyond.Segments, ["missing_segments"] = d.Beyond.MissingSegments,
+            ["from"] = d.Beyond.From.IsValid ? d.Beyond.From.ToString() : null, ["up_to"] = d.Beyond.UpTo.IsValid ? d.Beyond.UpTo.ToString() : null,
+            ["records"] = d.Beyond.Records, ["commits"] = d.Beyond.Commits,
+        },
+        ["data_pages_ahead"] = d.DataPagesAhead, ["data_pages_ahead_up_to"] = d.DataPagesAheadUpTo.IsValid ? d.DataPagesAheadUpTo.ToString() : null,
+        ["quarantine_directory"] = d.QuarantineDirectory, ["quarantined"] = d.Quarantined,
+    };
 
     internal static void Print(RecoveryResult r, bool json)
     {
@@ -78,9 +106,12 @@ internal static class DataDirCommands
                 ["images_restored"] = r.ImagesRestored, ["end_reason"] = r.EndReason,
                 ["aborted_record"] = r.AbortedRecord.IsValid ? r.AbortedRecord.ToString() : null,
                 ["end_of_recovery_checkpoint"] = r.EndOfRecoveryCheckpoint.IsValid ? r.EndOfRecoveryCheckpoint.ToString() : null,
+                ["damage"] = r.Damage is { } damage ? DamageJson(damage) : null,
             }));
             return;
         }
+        if (r.Damage is { } found)
+            Console.WriteLine(found.Describe());
         if (!r.CrashRecovery)
         {
             Console.WriteLine($"data directory was shut down cleanly at checkpoint {r.Checkpoint}; nothing to replay");

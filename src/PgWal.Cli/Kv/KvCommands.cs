@@ -1,6 +1,7 @@
 // KvCommands: `pgwal kv -D DIR put KEY VALUE|- [--value-file F] | get KEY | delete KEY |
 // scan [FROM [TO]] | stats`, plus `kv bench` and `kv worker`. Keys and values are UTF-8 text or,
-// with --hex, hex (KvArguments); the data directory is created on first use. Exit codes
+// with --hex, hex (KvArguments); put creates the data directory and the store on first use, delete
+// needs an existing store, get, scan and stats open it read-only and create or write nothing. Exit codes
 // (docs/cli.md): 0 done (put/delete once durable), 1 key absent (get, delete), 2 bad command
 // line, 3 failure, 4 when a change may or may not have become durable — the commit's flush
 // failed (CommitOutcomeUnknownException), or closing the store failed after a durable change.
@@ -14,7 +15,7 @@ internal static class KvCommands
 {
     public static Command Create()
     {
-        var dir = CliOptions.DataDirectory("data directory (created on first use)", recursive: true);
+        var dir = CliOptions.DataDirectory("data directory (created by the first put)", recursive: true);
         var kv = new Command("kv", "PgWal.Kv: a crash-safe ordered key-value store on the WAL engine") { dir };
 
         var key = new Argument<string>("KEY") { Description = "the key: UTF-8 text, or hex with --hex (1..1024 bytes)" };
@@ -27,7 +28,7 @@ internal static class KvCommands
             bool hex = p.GetValue(putHex);
             var k = KvArguments.Key("KEY", p.GetValue(key)!, hex);
             var v = KvArguments.Value(p.GetValue(value), p.GetValue(valueFile), hex);
-            session.Open().Put(k, v);
+            session.Open(create: true).Put(k, v);
             session.DurableChange = $"the put of key \"{KvArguments.Show(k, hex)}\"";
             return ExitCodes.Success;
         }));
@@ -39,7 +40,7 @@ internal static class KvCommands
         {
             bool hex = p.GetValue(getHex);
             var k = KvArguments.Key("KEY", p.GetValue(getKey)!, hex);
-            var v = session.Open().Get(k);
+            var v = session.OpenReadOnly().Get(k);
             if (v == null)
                 return Absent("get", k, hex);
             using var stdout = Console.OpenStandardOutput();
@@ -55,7 +56,7 @@ internal static class KvCommands
         {
             bool hex = p.GetValue(delHex);
             var k = KvArguments.Key("KEY", p.GetValue(delKey)!, hex);
-            if (!session.Open().Delete(k))
+            if (!session.Open(create: false).Delete(k))
                 return Absent("delete", k, hex);
             session.DurableChange = $"the delete of key \"{KvArguments.Show(k, hex)}\"";
             return ExitCodes.Success;
@@ -73,7 +74,7 @@ internal static class KvCommands
             byte[]? f = KvArguments.Bound("FROM", p.GetValue(from), hex);
             byte[]? t = KvArguments.Bound("TO", p.GetValue(to), hex);
             long n = 0, max = p.GetValue(limit);
-            foreach (var (k, v) in session.Open().Scan(f, t, p.GetValue(reverse)))
+            foreach (var (k, v) in session.OpenReadOnly().Scan(f, t, p.GetValue(reverse)))
             {
                 Console.WriteLine(hex ? $"{Convert.ToHexStringLower(k)}\t{Convert.ToHexStringLower(v)}" : $"{KvArguments.Escape(k, 200)}\t{KvArguments.Escape(v, 200)}");
                 if (++n == max)
@@ -85,7 +86,7 @@ internal static class KvCommands
         var stats = new Command("stats", "Check the tree and print its shape, the WAL position and the control file state (exit 3 when the check fails)");
         stats.SetAction(p => Session(p.GetValue(dir)!, "stats", session =>
         {
-            var store = session.Open();
+            var store = session.OpenReadOnly();
             var t = store.CheckTree();
             var c = store.Instance.ControlFile;
             Console.WriteLine($"keys:                {t.Keys:N0}");
@@ -93,7 +94,7 @@ internal static class KvCommands
             Console.WriteLine($"levels:              {t.Levels}");
             Console.WriteLine($"pages:               {t.Blocks:N0} ({t.LeafPages:N0} leaf, {t.InternalPages:N0} internal, {t.OverflowPages:N0} overflow, {t.FreePages:N0} free, 1 meta)");
             Console.WriteLine($"tree check:          {(t.Problems.Count == 0 ? "ok (order, separators, sibling links, overflow chains, free list, no lost page)" : string.Join("; ", t.Problems))}");
-            Console.WriteLine($"WAL insert position: {store.Instance.Wal.InsertedUpTo}");
+            Console.WriteLine($"end of WAL:          {store.Instance.EndOfWal}");
             Console.WriteLine($"latest checkpoint:   {c.CheckPointLocation} (redo {c.CheckPointCopy.Redo})");
             Console.WriteLine($"recovery at open:    {(store.Instance.Recovery.CrashRecovery ? $"crash recovery, {store.Instance.Recovery.Records:N0} records replayed" : "none (clean shutdown)")}");
             if (t.Problems.Count == 0)

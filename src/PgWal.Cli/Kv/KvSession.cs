@@ -1,5 +1,6 @@
 // KvSession: one `pgwal kv` command's use of the store — opened once the command line has been
-// checked (so a bad one creates nothing), closed with a shutdown checkpoint at the end. Closing can
+// checked (so a bad one creates nothing), read-only for get/scan/stats (which then create and write
+// nothing), closed with a shutdown checkpoint at the end after a change. Closing can
 // fail (no space for the checkpoint's page writes, say): after a change that is already durable
 // that is exit 4, saying the change is durable and the next open recovers; otherwise the failure
 // is reported as it is. After a failed action the store is closed quietly and the action's error
@@ -16,13 +17,27 @@ internal sealed class KvSession(string dir)
     /// <summary>Set by the action once its change is durable: "the put of key ...".</summary>
     public string? DurableChange { get; set; }
 
-    /// <summary>The store, opened (created on first use) on the first call.</summary>
-    public KvStore Open()
+    /// <summary>The store opened for writing on the first call; with <paramref name="create"/> (put) created when missing.</summary>
+    public KvStore Open(bool create)
     {
         if (_store == null)
         {
             PathChecks.DataDirectory(dir);
-            _store = KvStore.Open(dir, new KvOptions { Instance = new WalInstanceOptions { BackgroundCheckpointer = false } });
+            _store = KvStore.Open(dir, new KvOptions { Instance = new WalInstanceOptions { BackgroundCheckpointer = false }, CreateIfMissing = create });
+        }
+        return _store;
+    }
+
+    /// <summary>
+    /// The store opened read-only (get, scan, stats): nothing is created or written, so a missing
+    /// directory, one without a store, or one that needs crash recovery is an error that says so.
+    /// </summary>
+    public KvStore OpenReadOnly()
+    {
+        if (_store == null)
+        {
+            PathChecks.DataDirectory(dir);
+            _store = KvStore.OpenReadOnly(dir, new KvOptions { Instance = new WalInstanceOptions { BackgroundCheckpointer = false, SharedBuffers = 1024 } });
         }
         return _store;
     }

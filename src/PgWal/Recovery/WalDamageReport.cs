@@ -143,7 +143,7 @@ public sealed class WalDamagedException : IOException
 {
     /// <summary>Creates the exception for <paramref name="report"/>.</summary>
     public WalDamagedException(WalDamageReport report)
-        : base($"crash recovery stopped: {report.Describe()}\nnothing was changed; to recover up to {report.ValidUpTo} and set the rest aside, reopen with WalRecoveryMode.PointInTime (pgwal recover --accept-wal-loss)")
+        : base($"crash recovery stopped: {report.Describe().Replace("\n", "; ", StringComparison.Ordinal)}; nothing was changed — to recover up to {report.ValidUpTo} and set the rest aside, reopen with WalRecoveryMode.PointInTime (pgwal recover --accept-wal-loss)")
     {
         Report = report;
     }
