@@ -87,6 +87,7 @@ public sealed partial class KvStore : IDisposable
             }
         }
         options.Instance.ResourceManagers.Register(KvResourceManager.Instance);
+        CheckBeforeWriting(storage, options);
         var instance = WalInstance.Open(storage, options.Instance);
         try
         {
@@ -94,9 +95,33 @@ public sealed partial class KvStore : IDisposable
         }
         catch
         {
-            instance.Abandon();
+            // Nothing half done (a failed write PANICs and abandons the instance itself): shut down
+            // cleanly, so the directory does not need crash recovery because of a refused open.
+            try
+            {
+                instance.Dispose();
+            }
+            catch
+            {
+                instance.Abandon();
+            }
             throw;
         }
+    }
+
+    // A directory shut down cleanly is checked read-only before it is opened for writing (which
+    // writes the control file): a damaged store, or a missing one that may not be created, is then
+    // refused with every file as it was. After a crash the check runs after recovery, which may
+    // repair pages from full-page images.
+    private static void CheckBeforeWriting(IDataDirectoryStorage storage, KvOptions options)
+    {
+        var control = new byte[Format.ControlFileData.FileSize];
+        int n = storage.Control.Read(control);
+        if (!Format.ControlFileData.TryRead(control.AsSpan(0, Math.Max(n, 0)), out var data, out _) || data!.State != Format.DatabaseState.ShutDown)
+            return;   // the writable open reports a damaged control file; a crashed directory recovers first
+        using var instance = WalInstance.OpenReadOnly(storage, options.Instance with { SharedBuffers = 16 });
+        if (KvStoreFiles.LoadMeta(instance, storage, options.Relation, writeMarker: false) is null && !options.CreateIfMissing)
+            throw new InvalidDataException($"kv: no store in \"{instance.Location}\" (relation {RelationPath.Of(options.Relation, ForkNumber.Main)})");
     }
 
     /// <summary>
