@@ -245,6 +245,21 @@ public sealed partial class KvStore : IDisposable
         }
     }
 
+    /// <summary>The block number of the leaf whose range holds <paramref name="key"/> (tests, diagnostics).</summary>
+    internal uint LeafBlockOf(ReadOnlySpan<byte> key)
+    {
+        EnterRead();
+        try
+        {
+            using var leaf = _reader.FindLeaf(_meta, key, hasKey: true, below: false, rightmost: false);
+            return leaf.Tag.Block.Value;
+        }
+        finally
+        {
+            _treeLock.ExitReadLock();
+        }
+    }
+
     private byte[]? Lookup(ReadOnlySpan<byte> key, out Lsn leafLsn)
     {
         ValidateKey(key);
