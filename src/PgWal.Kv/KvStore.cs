@@ -245,6 +245,9 @@ public sealed partial class KvStore : IDisposable
         }
     }
 
+    /// <summary>The tree's root block (tests, diagnostics).</summary>
+    internal uint RootBlock => _meta.Root;
+
     /// <summary>The block number of the leaf whose range holds <paramref name="key"/> (tests, diagnostics).</summary>
     internal uint LeafBlockOf(ReadOnlySpan<byte> key)
     {

@@ -1,6 +1,7 @@
 // DamageBaseline: a data directory left by a SIGKILL of a running workload — the kv store's
 // (`pgwal kv worker`) or the page test's (`pgwal pagetest`) — with 1 MB segments and data
-// checksums, killed once at least eight segments of WAL follow the last checkpoint's redo point.
+// checksums, killed once a checkpoint of the workload has written its pages and at least eight
+// segments of WAL follow that checkpoint.
 // Built once per test class; each case works on a copy. Knows where things are: the redo and
 // checkpoint segments, the last segment holding WAL, a middle one between them.
 using System.Diagnostics;
@@ -86,8 +87,11 @@ public sealed class DamageBaseline : IDisposable
     {
         if (!TryReadControl(data, out var control))
             return false;
-        var last = LastValidSegment(data, control!);
-        if (last.Value < Geometry.SegmentOf(control!.CheckPointLocation).Value + 8)
+        // A checkpoint of the workload's (not the bootstrap one), so the data files hold its pages.
+        if (control!.CheckPointLocation <= Geometry.SegmentStart(new SegmentNumber(1)) + (ulong)PageHeader.LongSize)
+            return false;
+        var last = LastValidSegment(data, control);
+        if (last.Value < Geometry.SegmentOf(control.CheckPointLocation).Value + 8)
             return false;
         var page = new byte[WalGeometry.PageSize];
         var wal = new FileSystemWalStorage(Path.Combine(data, "pg_wal"));

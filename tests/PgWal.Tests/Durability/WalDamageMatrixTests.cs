@@ -10,11 +10,12 @@ using PgWal.Format;
 using PgWal.Read;
 using PgWal.Storage;
 using PgWal.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace PgWal.Tests.Durability;
 
 [Collection(DamageMatrixCollection.Name)]
-public sealed class WalDamageMatrixTests(DamageBaseline baseline)
+public sealed class WalDamageMatrixTests(DamageBaseline baseline, ITestOutputHelper output)
 {
     public static TheoryData<string, string> Middle => new()
     {
@@ -71,6 +72,7 @@ public sealed class WalDamageMatrixTests(DamageBaseline baseline)
         if (damage == "missing")
             Assert.Equal(b.Name(b.Middle), beyond.GetProperty("missing_segments")[0].GetString());
         Assert.Equal(before, DamageOracle.Hashes(b.Data));                        // a stop changes nothing
+        output.WriteLine($"{workload}, {damage}: {stopped.Tool.Stderr.Trim()}");
 
         AcceptTheLoss(b, before, context);
     }
@@ -92,6 +94,7 @@ public sealed class WalDamageMatrixTests(DamageBaseline baseline)
         var run = DamageOracle.Recover(b.Data, acceptLoss: false);
         string context = $"{workload}: exit {run.Tool.ExitCode}\n{run.Tool.Stderr}\n{run.Tool.StdoutText}";
         var report = run.Damage ?? throw new Xunit.Sdk.XunitException("no damage reported: " + context);
+        output.WriteLine($"{workload}, damaged record in the last segment: exit {run.Tool.ExitCode}, certain {report.GetProperty("certain")}: {report.GetProperty("evidence")}");
         Assert.Equal(target.ToString(), report.GetProperty("lsn").GetString());
         Assert.True(report.GetProperty("beyond").GetProperty("records").GetInt64() >= 5, context);
         if (run.Tool.ExitCode == 3)
