@@ -18,6 +18,7 @@ internal sealed class DataDirectoryLock : IDisposable
 {
     // A lock conflict: .NET reports flock's EWOULDBLOCK (errno 11 on Linux) as the HResult, Windows its sharing violation.
     private const int WouldBlock = 11, SharingViolation = unchecked((int)0x80070020);
+    private const int LockGraceMilliseconds = 250;
     private readonly SafeFileHandle? _directory;   // flocked; null where flock is unavailable
     private readonly SafeFileHandle? _pidFile;     // the writer's postmaster.pid
     private readonly string _pidPath;
@@ -40,13 +41,20 @@ internal sealed class DataDirectoryLock : IDisposable
         {
             RefuseLivePostmaster(pidPath, directory);
             SafeFileHandle pid;
-            try
+            long giveUp = Environment.TickCount64 + LockGraceMilliseconds;
+            while (true)
             {
-                pid = File.OpenHandle(pidPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException e) when (e.HResult is WouldBlock or SharingViolation)
-            {
-                throw InUse(directory, e);
+                try
+                {
+                    pid = File.OpenHandle(pidPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                    break;
+                }
+                catch (IOException e) when (e.HResult is WouldBlock or SharingViolation)
+                {
+                    if (Environment.TickCount64 >= giveUp)   // (a forked child's inherited descriptor: see LockDirectory)
+                        throw InUse(directory, e);
+                    Thread.Sleep(5);
+                }
             }
             try
             {
@@ -94,9 +102,18 @@ internal sealed class DataDirectoryLock : IDisposable
         if (fd < 0)
             throw new IOException($"could not open data directory \"{directory}\": {Marshal.GetLastPInvokeErrorMessage()}");
         var handle = new SafeFileHandle(fd, ownsHandle: true);
-        if (LibC.flock(fd, (exclusive ? LibC.LOCK_EX : LibC.LOCK_SH) | LibC.LOCK_NB) != 0)
+        // A conflict is retried briefly: a child process forked by another thread of this process
+        // shares every descriptor (and so a lock just released here) until it execs, which closes
+        // them (O_CLOEXEC). A real holder keeps its lock, and is reported after the grace period.
+        long giveUp = Environment.TickCount64 + LockGraceMilliseconds;
+        while (LibC.flock(fd, (exclusive ? LibC.LOCK_EX : LibC.LOCK_SH) | LibC.LOCK_NB) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
+            if (errno == WouldBlock && Environment.TickCount64 < giveUp)
+            {
+                Thread.Sleep(5);
+                continue;
+            }
             handle.Dispose();
             if (errno == WouldBlock)
                 throw InUse(directory, null);

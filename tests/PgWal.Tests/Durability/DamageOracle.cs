@@ -10,7 +10,9 @@ using PgWal.Tests.Infrastructure;
 
 namespace PgWal.Tests.Durability;
 
-[CollectionDefinition(Name)]
+// Its baselines and cases start many pgwal processes: run by itself, after the parallel tests, so
+// it does not starve timing-sensitive ones (group commit's grouping) of the cores.
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class DamageMatrixCollection : ICollectionFixture<DamageBaseline>
 {
     public const string Name = "damage matrix";
