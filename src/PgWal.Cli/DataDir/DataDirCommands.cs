@@ -3,7 +3,6 @@
 // ResetWalCommand. Errors are reported by CommandBoundary (exit 2 for a bad command line, 3 for a
 // failure).
 using System.CommandLine;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using PgWal.Cli.Common;
 using PgWal.Cli.PageTest;
@@ -71,7 +70,7 @@ internal static class DataDirCommands
             catch (WalDamagedException e) when (p.GetValue(json))
             {
                 // The damage report on stdout for scripts; the error line and exit code as usual.
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?> { ["stopped"] = true, ["damage"] = DamageJson(e.Report) }));
+                Console.WriteLine(CliJson.Line(new Dictionary<string, object?> { ["stopped"] = true, ["damage"] = DamageJson(e.Report) }));
                 throw;
             }
             Print(result, p.GetValue(json));
@@ -86,19 +85,19 @@ internal static class DataDirCommands
         ["file"] = d.SegmentFile, ["offset"] = d.FileOffset, ["valid_up_to"] = d.ValidUpTo.ToString(), ["certain"] = d.Certain, ["evidence"] = d.Evidence,
         ["beyond"] = new Dictionary<string, object?>
         {
-            ["segments"] = d.Beyond.Segments, ["missing_segments"] = d.Beyond.MissingSegments,
+            ["segments"] = d.Beyond.Segments.ToArray(), ["missing_segments"] = d.Beyond.MissingSegments.ToArray(),
             ["from"] = d.Beyond.From.IsValid ? d.Beyond.From.ToString() : null, ["up_to"] = d.Beyond.UpTo.IsValid ? d.Beyond.UpTo.ToString() : null,
             ["records"] = d.Beyond.Records, ["commits"] = d.Beyond.Commits,
         },
         ["data_pages_ahead"] = d.DataPagesAhead, ["data_pages_ahead_up_to"] = d.DataPagesAheadUpTo.IsValid ? d.DataPagesAheadUpTo.ToString() : null,
-        ["quarantine_directory"] = d.QuarantineDirectory, ["quarantined"] = d.Quarantined,
+        ["quarantine_directory"] = d.QuarantineDirectory, ["quarantined"] = d.Quarantined.ToArray(),
     };
 
     internal static void Print(RecoveryResult r, bool json)
     {
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+            Console.WriteLine(CliJson.Line(new Dictionary<string, object?>
             {
                 ["crash_recovery"] = r.CrashRecovery, ["checkpoint"] = r.Checkpoint.ToString(), ["redo_start"] = r.RedoStart.ToString(),
                 ["end_of_wal"] = r.EndOfWal.ToString(), ["records"] = r.Records, ["replayed_mb"] = Math.Round(r.Bytes / 1048576.0, 3),

@@ -8,7 +8,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json;
 using PgWal.Cli.Bench;
 using PgWal.Cli.Common;
 using PgWal.Kv;
@@ -164,7 +163,7 @@ internal static class KvBench
         var wal = store.Instance.Wal.Stats;
         double walMb = (wal.Bytes - wal0.Bytes) / 1048576.0;
         var buffers = store.Instance.Buffers.Counters;
-        var result = new Dictionary<string, object>
+        var result = new Dictionary<string, object?>
         {
             ["workload"] = s.Workload, ["clients"] = s.Clients, ["distribution"] = s.Zipfian ? "zipfian" : "uniform", ["ops"] = ops,
             ["seconds"] = Math.Round(seconds, 3), ["ops_per_sec"] = Math.Round(ops / seconds, 1),
@@ -177,13 +176,13 @@ internal static class KvBench
             result["stopped_by"] = signal;
         if (s.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(result));
+            Console.WriteLine(CliJson.Line(result));
             return 0;
         }
         string unit = s.Workload == "load" ? "keys" : "ops";
         Console.WriteLine($"kv bench {s.Workload}: {ops:N0} {unit} by {s.Clients} clients in {seconds:F1} s = {ops / seconds:N0} {unit}/s");
         Console.WriteLine($"  latency per {(s.Workload == "load" ? $"batch of {s.Batch}" : "op")}: p50 {all.Percentile(0.5)} us, p99 {all.Percentile(0.99)} us, max {all.Max} us");
-        Console.WriteLine($"  WAL {walMb / seconds:F1} MB/s, fsyncs {(wal.Syncs - wal0.Syncs) / seconds:N0}/s, checkpoints {result["checkpoints"]}, buffer hit rate {100 * (double)result["buffer_hit_rate"]:F2} %");
+        Console.WriteLine($"  WAL {walMb / seconds:F1} MB/s, fsyncs {(wal.Syncs - wal0.Syncs) / seconds:N0}/s, checkpoints {result["checkpoints"]}, buffer hit rate {100 * (double)result["buffer_hit_rate"]!:F2} %");
         if (signals.Received != null)
             Console.WriteLine($"  stopped early by {signals.Received}");
         return 0;

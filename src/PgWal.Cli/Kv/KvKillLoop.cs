@@ -39,8 +39,9 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
         {
             FileName = Environment.ProcessPath!, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
+        // The same program: the native executable itself, or `dotnet pgwal.dll` under the JIT host.
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-            start.ArgumentList.Add(typeof(KvKillLoop).Assembly.Location);
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pgwal.dll"));
         foreach (var a in new[] { "kv", "worker", "-D", DataDirectory, "--clients", clients.ToString(), "--seed", seed.ToString(), "--ack-file", AckFile,
                                   "--parent-pid", Environment.ProcessId.ToString() })
             start.ArgumentList.Add(a);

@@ -6,7 +6,6 @@
 // dies with that parent however the parent ends (ParentWatch).
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
 using PgWal.Cli.Common;
 using PgWal.Cli.PageTest;
 using PgWal.Kv;
@@ -60,7 +59,7 @@ internal static class KvWorker
         using var store = KvStore.Open(path, Options());
         using var acks = new AckFile(ackPath);
         var r = store.Instance.Recovery;
-        Emit(new Dictionary<string, object> { ["event"] = "ready", ["pid"] = Environment.ProcessId, ["crash_recovery"] = r.CrashRecovery, ["records"] = r.Records });
+        Emit(new Dictionary<string, object?> { ["event"] = "ready", ["pid"] = Environment.ProcessId, ["crash_recovery"] = r.CrashRecovery, ["records"] = r.Records });
         var clock = Stopwatch.StartNew();
         var threads = new Thread[clients];
         Exception? failure = null;
@@ -91,7 +90,7 @@ internal static class KvWorker
             Thread.Sleep(250);
             var wal = store.Instance.Wal.Stats;
             var buffers = store.Instance.Buffers.Counters;
-            Emit(new Dictionary<string, object>
+            Emit(new Dictionary<string, object?>
             {
                 ["event"] = "progress", ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3), ["commits"] = store.Counters.Commits,
                 ["wal_bytes"] = wal.Bytes, ["fsyncs"] = wal.Syncs, ["checkpoints"] = store.Instance.CheckpointsCompleted,
@@ -103,9 +102,9 @@ internal static class KvWorker
         return 0;
     }
 
-    private static void Emit(Dictionary<string, object> line)
+    private static void Emit(Dictionary<string, object?> line)
     {
-        Console.Out.WriteLine(JsonSerializer.Serialize(line));
+        Console.Out.WriteLine(CliJson.Line(line));
         Console.Out.Flush();
     }
 }
