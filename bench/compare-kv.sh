@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # compare-kv.sh -- PgWal.Kv vs SQLite (WAL mode) vs PostgreSQL 15 as a durable key-value store, same machine/disk/run.
 #
-# Usage: [PGWAL="dotnet path/pgwal.dll" | PGWAL=path/to/pgwal] [BENCH_DIR=/tmp/pgwal-kvbench] [BENCH_PORT=54329] \
+# Usage: [PGWAL=native|jit|path/to/pgwal] [BENCH_DIR=/tmp/pgwal-kvbench] [BENCH_PORT=54329] \
 #        bench/compare-kv.sh [--keys N] [--duration S] [--runs R] [--batch B] [--out FILE]
-#                            [--skip-pgwal] [--skip-sqlite] [--skip-postgres] [--no-build]
+#                            [--skip-pgwal] [--skip-sqlite] [--skip-postgres]
 #   defaults: 1000000 keys, 10 s, 3 runs, batch 1000. Smoke run: --keys 20000 --duration 2 --runs 1
 #
 # Keys: 16 bytes, the ASCII '%016d' of 0..N-1; values: 100 pseudo-random bytes. Workloads, each run, each system:
@@ -17,17 +17,16 @@
 #   PostgreSQL: bench/kv-postgres.sh (scratch PG15 cluster as user postgres on 127.0.0.1:$BENCH_PORT, fsync=on,
 #               synchronous_commit=on, shared_buffers=256MB; server-side load procedure; pgbench -M prepared)
 #   PgWal:      $PGWAL kv bench -D DIR --workload load|commit|read --keys N --key-size 16 --value-size 100 ... --json
-#               (last stdout line = JSON with ops_per_sec, p50_us, p99_us). PGWAL defaults to
-#               `dotnet <repo>/src/PgWal.Cli/bin/Release/net10.0/pgwal.dll`, built first with
-#               `dotnet build -c Release src/PgWal.Cli` (incremental) unless --no-build. If a PgWal command fails,
-#               the PgWal side is skipped from then on (reported in the summary).
+#               (last stdout line = JSON with ops_per_sec, p50_us, p99_us). PGWAL: the native pgwal by default
+#               (published by bench/pgwal-cli.sh; PGWAL=jit for the JIT build). If a PgWal command fails, the
+#               PgWal side is skipped from then on (reported in the summary).
 # Prints a table of medians over runs with pgwal/sqlite and pgwal/postgres ratios, then every per-run JSON line.
 # All data lives in a mktemp dir under $BENCH_DIR (same disk as the tools being compared), removed at exit.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 KEYS=1000000 DURATION=10 RUNS=3 BATCH=1000 OUT=""
-SKIP_PGWAL="" SKIP_SQLITE=0 SKIP_PG=0 BUILD=1
+SKIP_PGWAL="" SKIP_SQLITE=0 SKIP_PG=0
 BASE=${BENCH_DIR:-${TMPDIR:-/tmp}/pgwal-kvbench}
 PORT=${BENCH_PORT:-54329}
 COMMIT_CLIENTS=(1 4 16 64)
@@ -45,7 +44,6 @@ while (( $# )); do
         --skip-pgwal) SKIP_PGWAL="--skip-pgwal given"; shift ;;
         --skip-sqlite) SKIP_SQLITE=1; shift ;;
         --skip-postgres) SKIP_PG=1; shift ;;
-        --no-build) BUILD=0; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument $1 (try --help)" ;;
     esac
@@ -58,17 +56,9 @@ source "$HERE/kv-postgres.sh"          # kvpg_start / kvpg_load / kvpg_commit / 
 # --- PgWal command (may be "dotnet path/pgwal.dll", so it is kept as an array) -------------------------------------
 PGWAL_CMD=()
 if [[ -z $SKIP_PGWAL ]]; then
-    if [[ -n "${PGWAL:-}" ]]; then
-        if [[ -e "$PGWAL" ]]; then PGWAL_CMD=("$PGWAL"); else read -ra PGWAL_CMD <<< "$PGWAL"; fi
-    else
-        DLL="$ROOT/src/PgWal.Cli/bin/Release/net10.0/pgwal.dll"
-        if (( BUILD )); then
-            log "dotnet build -c Release src/PgWal.Cli (in $ROOT)"
-            (cd "$ROOT" && dotnet build -c Release src/PgWal.Cli >&2) || SKIP_PGWAL="dotnet build -c Release src/PgWal.Cli failed in $ROOT"
-        fi
-        if [[ -z $SKIP_PGWAL && ! -f "$DLL" ]]; then SKIP_PGWAL="$DLL does not exist (build it, or set PGWAL)"; fi
-        PGWAL_CMD=(dotnet "$DLL")
-    fi
+    # shellcheck source-path=SCRIPTDIR source=pgwal-cli.sh
+    source "$ROOT/bench/pgwal-cli.sh"   # PG: the native pgwal unless PGWAL says otherwise
+    PGWAL_CMD=("${PG[@]}")
 fi
 [[ -z $SKIP_PGWAL ]] || log "PgWal side skipped: $SKIP_PGWAL"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # compare-postgres.sh -- `pgwal bench` vs PostgreSQL 15's own WAL on the same machine, same disk, same run.
 #
-# Usage: [RUNS=3] [DURATION=5] [BENCH_DIR=/tmp/pgwal-bench] [BENCH_PORT=54398] [PGWAL=path/to/pgwal] \
+# Usage: [RUNS=3] [DURATION=5] [BENCH_DIR=/tmp/pgwal-bench] [BENCH_PORT=54398] [PGWAL=native|jit|path/to/pgwal] \
 #        bench/compare-postgres.sh [RUNS] [DURATION]
 #
 # 1. Starts a scratch PostgreSQL 15 cluster in $BENCH_DIR (run as the `postgres` user, 127.0.0.1 only,
@@ -14,7 +14,7 @@
 # 5. The same workloads with `pgwal bench --json`, alternating with PostgreSQL, all in one PgWal data directory
 #    kept for the whole run (as PostgreSQL's cluster is) with PostgreSQL's max_wal_size and min_wal_size, so both
 #    sides write into segments recycled by the previous run's checkpoint (PgWal: its shutdown checkpoint;
-#    PostgreSQL: the CHECKPOINT before each run). Publishes pgwal ReadyToRun unless PGWAL is set. Prints medians
+#    PostgreSQL: the CHECKPOINT before each run). Runs the native pgwal (bench/pgwal-cli.sh) unless PGWAL is set. Prints medians
 #    of RUNS runs, goals, commands.
 set -euo pipefail
 RUNS=${1:-${RUNS:-3}}
@@ -45,13 +45,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 chmod 755 "$SCRATCH"; chown postgres: "$SCRATCH"
 
-if [[ -z "${PGWAL:-}" ]]; then
-    log "publishing pgwal (ReadyToRun)"
-    dotnet publish "$ROOT/src/PgWal.Cli" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-        -o "$BENCH_DIR/pgwal" >/dev/null
-    PGWAL="$BENCH_DIR/pgwal/pgwal"
-fi
-[[ -x "$PGWAL" ]] || die "no pgwal binary at $PGWAL"
+# shellcheck source-path=SCRIPTDIR source=pgwal-cli.sh
+source "$ROOT/bench/pgwal-cli.sh"       # PG: the native pgwal unless PGWAL says otherwise
 
 log "initdb + start scratch cluster on 127.0.0.1:$PORT in $SCRATCH"
 pg_scratch_start "$PGDATA" "$SCRATCH" "$PORT" <<< "$pg_scratch_durable_conf"
@@ -105,7 +100,7 @@ pgwal_run() {   # key workers size flush -> adds pw,KEY,{rps,mbps,cps,p50,p99,ma
     local key=$1; shift
     local args=(bench -D "$PWDATA" --workers "$1" --record-size "$2" --flush "$3" --duration "$DURATION" --json "${PW_WAL[@]}")
     [[ $3 == each ]] && args+=(--sync-method fdatasync)
-    local out; out=$("$PGWAL" "${args[@]}") || die "pgwal ${args[*]} failed"
+    local out; out=$("${PG[@]}" "${args[@]}") || die "pgwal ${args[*]} failed"
     local vals; vals=$(tail -n 1 <<< "$out" | python3 -c 'import json, sys
 d = json.loads(sys.stdin.read()); l = d["flush_latency_us"] or {}
 print(*[d[k] or 0 for k in ("records_per_sec", "mb_per_sec", "commits_per_sec")], *[l[k] or 0 for k in ("p50", "p99", "max")])') \
@@ -180,6 +175,6 @@ echo "  insert:   ${psql[*]} -c \"SELECT n / elapsed, wal_bytes / elapsed FROM e
 echo "            emit_for = loop { PERFORM count(pg_logical_emit_message(false, 'p', repeat('x', SIZE))) FROM generate_series(1, 1000) } for $DURATION s"
 echo "  commits:  ${PGBENCH[*]} -c C -j min(C,2) postgres  (C in ${CLIENTS[*]}; script: $(cat "$SCRATCH/commit.sql"))"
 echo "  fsync:    $PGBIN/pg_test_fsync -f $BENCH_DIR/<scratch>/pg_test_fsync.tmp -s 2"
-echo "  pgwal:    $PGWAL bench -D <one data dir> ${PW_WAL[*]} --workers 1 --record-size SIZE --flush none --duration $DURATION --json  (SIZE in ${SIZES[*]})"
-echo "            $PGWAL bench -D <one data dir> ${PW_WAL[*]} --workers 2 --record-size 100 --flush none --duration $DURATION --json"
-echo "            $PGWAL bench -D <one data dir> ${PW_WAL[*]} --workers C --record-size 100 --flush each --duration $DURATION --json --sync-method fdatasync  (C in ${CLIENTS[*]})"
+echo "  pgwal:    ${PG[*]} bench -D <one data dir> ${PW_WAL[*]} --workers 1 --record-size SIZE --flush none --duration $DURATION --json  (SIZE in ${SIZES[*]})"
+echo "            ${PG[*]} bench -D <one data dir> ${PW_WAL[*]} --workers 2 --record-size 100 --flush none --duration $DURATION --json"
+echo "            ${PG[*]} bench -D <one data dir> ${PW_WAL[*]} --workers C --record-size 100 --flush each --duration $DURATION --json --sync-method fdatasync  (C in ${CLIENTS[*]})"

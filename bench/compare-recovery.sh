@@ -2,7 +2,7 @@
 # compare-recovery.sh -- crash-recovery replay speed: PostgreSQL 15's redo vs `pgwal recover`, same machine, same run.
 #
 # Usage: [RUNS=3] [WAL_MB=600] [SCALE=20] [CLIENTS=4] [SHARED_BUFFERS=512MB] [DROP_CACHES=0] \
-#        [BENCH_DIR=/tmp/pgwal-bench] [BENCH_PORT=54399] [PGWAL="dotnet path/to/pgwal.dll"] \
+#        [BENCH_DIR=/tmp/pgwal-bench] [BENCH_PORT=54399] [PGWAL=native|jit|path] \
 #        bench/compare-recovery.sh [RUNS] [WAL_MB]
 #
 # 1. Starts a scratch PostgreSQL 15 cluster in $BENCH_DIR (run as the `postgres` user, 127.0.0.1 only,
@@ -22,8 +22,8 @@
 #       $PGWAL recover -D DIR --json                      (crash recovery)
 #       $PGWAL recover -D COPY --decode-only --json       (reads and decodes the same WAL, applies nothing)
 #    The last stdout line of `recover` is JSON with replayed_mb, replay_seconds, replay_mb_per_sec, records.
-#    PGWAL defaults to `dotnet src/PgWal.Cli/bin/Release/net10.0/pgwal.dll` when that file exists; if PGWAL is
-#    unset and there is no such file, or a pgwal command fails, the PgWal side is skipped with a message.
+#    PGWAL: the native pgwal by default (bench/pgwal-cli.sh; PGWAL=jit for the JIT build); if a pgwal command
+#    fails, the PgWal side is skipped with a message.
 # 4. Prints medians of RUNS runs, per-run values, the log lines parsed and the commands.
 # Note: PostgreSQL replays pgbench WAL, PgWal its own page-level test workload: same size, not the same records.
 # Run time is dominated by making the PostgreSQL WAL: the first ~280 MiB after the checkpoint come fast (mostly
@@ -50,15 +50,9 @@ source "$ROOT/bench/pg-scratch.sh"
 
 # --- PgWal command (may be "dotnet path/pgwal.dll", so it is kept as an array) ---------------------------------
 PGWAL_SKIP=""
-DLL="$ROOT/src/PgWal.Cli/bin/Release/net10.0/pgwal.dll"
-if [[ -n "${PGWAL:-}" ]]; then
-    if [[ -e "$PGWAL" ]]; then PGWAL_CMD=("$PGWAL"); else read -ra PGWAL_CMD <<< "$PGWAL"; fi
-elif [[ -f "$DLL" ]]; then
-    PGWAL_CMD=(dotnet "$DLL")
-else
-    PGWAL_CMD=()
-    PGWAL_SKIP="PGWAL is unset and $DLL does not exist (dotnet build -c Release src/PgWal.Cli, or set PGWAL)"
-fi
+# shellcheck source-path=SCRIPTDIR source=pgwal-cli.sh
+source "$ROOT/bench/pgwal-cli.sh"       # PG: the native pgwal unless PGWAL says otherwise
+PGWAL_CMD=("${PG[@]}")
 skip_pgwal() { PGWAL_SKIP=$1; log "PgWal side skipped from now on: $1"; }
 [[ -z $PGWAL_SKIP ]] || log "PgWal side skipped: $PGWAL_SKIP"
 

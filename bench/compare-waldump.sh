@@ -6,7 +6,7 @@
 # 1. Makes real PostgreSQL 15 WAL: a scratch cluster (run as the `postgres` user, 127.0.0.1 only,
 #    stopped at the end) with pgbench -i and a pgbench run until WAL_MB megabytes of WAL exist.
 #    The WAL is kept in $BENCH_DIR (default /tmp/pgwal-bench) and reused by later runs of the same size.
-# 2. Publishes pgwal ReadyToRun (dotnet publish -r linux-x64 -p:PublishReadyToRun=true).
+# 2. Runs the native pgwal, published by bench/pgwal-cli.sh (PGWAL=jit for the JIT build).
 # 3. Times both tools alternately, output to /dev/null, in three modes: --stats=record, plain
 #    text, and -q (read and validate only), and prints the medians, MB/s, records/s and ratios.
 set -euo pipefail
@@ -64,17 +64,15 @@ CONF
 [[ -d "$WAL" ]] || { mkdir -p "$BENCH_DIR"; make_wal; }
 read -r FIRST END < "$WAL/RANGE"
 
-log "publishing pgwal (ReadyToRun)"
-dotnet publish "$ROOT/src/PgWal.Cli" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-    -o "$BENCH_DIR/pgwal" >/dev/null
-PGWAL="$BENCH_DIR/pgwal/pgwal"
+# shellcheck source-path=SCRIPTDIR source=pgwal-cli.sh
+source "$ROOT/bench/pgwal-cli.sh"       # PG: the native pgwal unless PGWAL says otherwise
 
 range=(-p "$WAL" -s "$FIRST" -e "$END")
 hex2dec() { local hi=${1%/*} lo=${1#*/}; echo $(( (16#$hi << 32) + 16#$lo )); }
 wal_bytes=$(( $(hex2dec "$END") - $(hex2dec "$FIRST") ))
 records=$("$PGBIN/pg_waldump" "${range[@]}" --stats | awk '/^Total/ {print $2}')
 lines=$("$PGBIN/pg_waldump" "${range[@]}" | wc -l)
-cmp <("$PGBIN/pg_waldump" "${range[@]}") <("$PGWAL" waldump "${range[@]}") >/dev/null \
+cmp <("$PGBIN/pg_waldump" "${range[@]}") <("${PG[@]}" waldump "${range[@]}") >/dev/null \
     || { log "outputs differ: not benchmarking"; exit 1; }
 
 now() { date +%s%N; }
@@ -85,14 +83,14 @@ for mode in "stats:--stats=record" "plain:" "quiet:-q"; do
     pg=(); ours=()
     for ((i = 0; i < RUNS; i++)); do
         t0=$(now); "$PGBIN/pg_waldump" "${range[@]}" $opt >/dev/null; t1=$(now)
-        "$PGWAL" waldump "${range[@]}" $opt >/dev/null; t2=$(now)
+        "${PG[@]}" waldump "${range[@]}" $opt >/dev/null; t2=$(now)
         pg+=($(( (t1 - t0) / 1000 ))); ours+=($(( (t2 - t1) / 1000 )))
     done
     T[$name,pg]=$(printf '%s\n' "${pg[@]}" | median)
     T[$name,ours]=$(printf '%s\n' "${ours[@]}" | median)
 done
 startup=()
-for ((i = 0; i < RUNS; i++)); do t0=$(now); "$PGWAL" waldump --version >/dev/null; t1=$(now); startup+=($(( (t1 - t0) / 1000 ))); done
+for ((i = 0; i < RUNS; i++)); do t0=$(now); "${PG[@]}" waldump --version >/dev/null; t1=$(now); startup+=($(( (t1 - t0) / 1000 ))); done
 T[startup]=$(printf '%s\n' "${startup[@]}" | median)
 
 echo

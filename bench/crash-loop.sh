@@ -4,7 +4,7 @@
 # at a random moment, then `pgwal pagetest --verify` (crash recovery + every page against the model
 # + every acknowledged op present). Stops at the first failure, leaving the directory for autopsy.
 #
-# Usage: [ITERATIONS=200] [DIR=/tmp/pgwal-crash-loop] [PGWAL="dotnet path/to/pgwal.dll"] bench/crash-loop.sh
+# Usage: [ITERATIONS=200] [DIR=/tmp/pgwal-crash-loop] [PGWAL=native|jit|path] bench/crash-loop.sh
 set -euo pipefail
 ITERATIONS=${ITERATIONS:-200}
 DIR=${DIR:-/tmp/pgwal-crash-loop}

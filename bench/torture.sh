@@ -5,7 +5,7 @@
 # tree's invariants; ITERATIONS times. Stops at the first failure, leaving DIR for autopsy.
 # CI runs a bounded version (30 kills) in tests/PgWal.Tests/Kv/KvProcessTests.cs.
 #
-# Usage: [ITERATIONS=500] [CLIENTS=8] [DIR=/tmp/pgwal-torture] [SEED=$RANDOM] [PGWAL="dotnet path/to/pgwal.dll"] bench/torture.sh
+# Usage: [ITERATIONS=500] [CLIENTS=8] [DIR=/tmp/pgwal-torture] [SEED=$RANDOM] [PGWAL=native|jit|path] bench/torture.sh
 set -euo pipefail
 ITERATIONS=${ITERATIONS:-500}
 CLIENTS=${CLIENTS:-8}
