@@ -14,7 +14,8 @@ public sealed class DecodedRecord
     private readonly DecodedBlock[] _blocks = new DecodedBlock[BlockReferenceFormat.MaxBlockId + 1];
     private byte[] _buffer = [];
     private int _offset;
-    private int _mainDataOffset;
+    private int _payloadOffset;     // where block images/data start in the record; block offsets are relative to it
+    private int _mainDataOffset;    // within the record
 
     /// <summary>Where the record starts.</summary>
     public Lsn Lsn { get; private set; }
@@ -26,25 +27,26 @@ public sealed class DecodedRecord
     public Lsn NextLsn { get; internal set; }
 
     /// <summary>The fixed header.</summary>
-    public RecordHeader Header { get; private set; }
+    public RecordHeader Header => _header;
+    private RecordHeader _header;   // a field, so the accessors below read one member without copying the struct
 
     /// <summary>The PostgreSQL version whose page magic the record was read under.</summary>
     public WalVersion Version { get; internal set; }
 
     /// <summary><c>xl_tot_len</c>: the whole record including images.</summary>
-    public uint TotalLength => Header.TotalLength;
+    public uint TotalLength => _header.TotalLength;
 
     /// <summary><c>xl_xid</c>.</summary>
-    public uint Xid => Header.Xid;
+    public uint Xid => _header.Xid;
 
     /// <summary><c>xl_prev</c>: the start of the previous record.</summary>
-    public Lsn Prev => Header.Prev;
+    public Lsn Prev => _header.Prev;
 
     /// <summary><c>xl_info</c> including the generic low bits.</summary>
-    public byte Info => Header.Info;
+    public byte Info => _header.Info;
 
     /// <summary><c>xl_rmid</c>.</summary>
-    public byte RmgrId => Header.RmgrId;
+    public byte RmgrId => _header.RmgrId;
 
     /// <summary>Replication origin, or 0 when none.</summary>
     public ushort Origin { get; private set; }
@@ -82,7 +84,7 @@ public sealed class DecodedRecord
         if (!HasBlock(blockId))
             return default;
         ref readonly var b = ref _blocks[blockId];
-        return _buffer.AsSpan(_offset + b.DataOffset, b.DataLength);
+        return _buffer.AsSpan(_offset + _payloadOffset + b.DataOffset, b.DataLength);
     }
 
     /// <summary>The stored image bytes of <paramref name="blockId"/> (hole removed, maybe compressed).</summary>
@@ -91,7 +93,7 @@ public sealed class DecodedRecord
         if (!HasBlock(blockId) || !_blocks[blockId].HasImage)
             return default;
         ref readonly var b = ref _blocks[blockId];
-        return _buffer.AsSpan(_offset + b.ImageOffset, b.ImageLength);
+        return _buffer.AsSpan(_offset + _payloadOffset + b.ImageOffset, b.ImageLength);
     }
 
     /// <summary>True when any block carries an image.</summary>
@@ -123,8 +125,8 @@ public sealed class DecodedRecord
     {
         var copy = new DecodedRecord
         {
-            _buffer = Bytes.ToArray(), _offset = 0, _mainDataOffset = _mainDataOffset,
-            Lsn = Lsn, NextLsn = NextLsn, Header = Header, Version = Version, Origin = Origin, TopLevelXid = TopLevelXid,
+            _buffer = Bytes.ToArray(), _offset = 0, _payloadOffset = _payloadOffset, _mainDataOffset = _mainDataOffset,
+            Lsn = Lsn, NextLsn = NextLsn, _header = _header, Version = Version, Origin = Origin, TopLevelXid = TopLevelXid,
             MaxBlockId = MaxBlockId, ImageLength = ImageLength, MainDataLength = MainDataLength,
         };
         for (int i = 0; i <= MaxBlockId; i++)
@@ -137,30 +139,33 @@ public sealed class DecodedRecord
         Lsn = lsn;
         _buffer = buffer;
         _offset = offset;
-        Header = header;
+        _header = header;
         Origin = 0;
         TopLevelXid = 0;
         ImageLength = 0;
         MainDataLength = 0;
+        _payloadOffset = 0;
         _mainDataOffset = 0;
-        for (int i = 0; i <= MaxBlockId; i++)
-            _blocks[i] = default;
-        MaxBlockId = -1;
+        MaxBlockId = -1;   // slots up to the new MaxBlockId are all written by the decoder (gaps cleared)
     }
 
     internal void SetOrigin(ushort origin) => Origin = origin;
 
     internal void SetTopLevelXid(uint xid) => TopLevelXid = xid;
 
-    internal void SetMainData(int offset, int length)
+    internal void SetMainDataLength(int length) => MainDataLength = length;
+
+    // After the sub-headers: the payload starts at `payloadOffset`; the main data follows the
+    // blocks' `blockBytes`; `imageBytes` of them are images.
+    internal void SetPayload(int payloadOffset, int blockBytes, uint imageBytes)
     {
-        _mainDataOffset = offset;
-        MainDataLength = length;
+        _payloadOffset = payloadOffset;
+        _mainDataOffset = payloadOffset + blockBytes;
+        ImageLength = imageBytes;
     }
 
     internal ref DecodedBlock BlockSlot(int blockId) => ref _blocks[blockId];
 
     internal void SetMaxBlockId(int id) => MaxBlockId = id;
 
-    internal void AddImageLength(uint length) => ImageLength += length;
 }

@@ -21,6 +21,10 @@ internal sealed class PageWindow
     private SegmentNumber _validatedSegment = new(ulong.MaxValue);
     private Lsn _latestPagePtr;
     private TimelineId _latestPageTli;
+    // The page the last successful Ensure made available (records mostly follow each other on one
+    // page, and this skips the lookups for them); cleared whenever the buffer changes.
+    private Lsn _hotPage = Lsn.Invalid;
+    private int _hotOffset, _hotAvailable;
 
     public PageWindow(IPageSource source, WalReaderOptions options)
     {
@@ -44,6 +48,7 @@ internal sealed class PageWindow
     /// <summary>Forget cached pages (PostgreSQL's XLogReaderInvalReadState).</summary>
     public void Invalidate()
     {
+        _hotPage = Lsn.Invalid;
         _length = 0;
         _validatedSegment = new SegmentNumber(ulong.MaxValue);
     }
@@ -60,6 +65,12 @@ internal sealed class PageWindow
     /// </summary>
     public WalReadError? Ensure(Lsn pagePtr, int needed, Lsn recordLsn, out int offset, out int available)
     {
+        if (pagePtr == _hotPage && Math.Max(needed, PageHeader.ShortSize + 1) <= _hotAvailable)
+        {
+            offset = _hotOffset;
+            available = _hotAvailable;
+            return null;
+        }
         offset = 0;
         available = 0;
         int pageBytes = PageBytes(pagePtr);
@@ -99,6 +110,7 @@ internal sealed class PageWindow
             _validated[pageIndex] = true;
             _validatedSegment = segment;
         }
+        (_hotPage, _hotOffset, _hotAvailable) = (pagePtr, offset, available);
         return null;
     }
 
@@ -138,6 +150,7 @@ internal sealed class PageWindow
             else
                 want = (int)Math.Min((ulong)want, _options.StopAt - pagePtr);
         }
+        _hotPage = Lsn.Invalid;
         _start = pagePtr;
         _length = 0;
         Array.Clear(_validated);

@@ -18,7 +18,8 @@ internal static class RecordBodyDecoder
     {
         int pos = RecordHeader.Size;
         uint remaining = (uint)record.Length - RecordHeader.Size;
-        ulong dataTotal = 0;
+        ulong dataTotal = 0;     // payload bytes announced so far; also where the next block's payload starts in it
+        uint images = 0;
         bool haveRel = false;
         RelFileLocator rel = default;
         int maxBlockId = -1;
@@ -38,7 +39,7 @@ internal static class RecordBodyDecoder
                 int len = record[pos];
                 pos++;
                 remaining--;
-                target.SetMainData(0, len);
+                target.SetMainDataLength(len);
                 dataTotal += (uint)len;
                 break;
             }
@@ -49,7 +50,7 @@ internal static class RecordBodyDecoder
                 uint len = BinaryPrimitives.ReadUInt32LittleEndian(record[pos..]);
                 pos += 4;
                 remaining -= 4;
-                target.SetMainData(0, (int)Math.Min(len, int.MaxValue));
+                target.SetMainDataLength((int)Math.Min(len, int.MaxValue));
                 dataTotal += len;
                 break;
             }
@@ -75,6 +76,8 @@ internal static class RecordBodyDecoder
                 return (CorruptionKind.InvalidBlockId, $"invalid block_id {id} at {messageLsn}");
             if (id <= maxBlockId)
                 return (CorruptionKind.OutOfOrderBlockId, $"out-of-order block_id {id} at {messageLsn}");
+            for (int gap = maxBlockId + 1; gap < id; gap++)
+                target.BlockSlot(gap) = default;   // an unused id below this one (the record reuses its slots)
             maxBlockId = id;
             target.SetMaxBlockId(id);
 
@@ -90,8 +93,6 @@ internal static class RecordBodyDecoder
                 return (CorruptionKind.BlockDataFlagMismatch, $"BKPBLOCK_HAS_DATA set, but no data included at {messageLsn}");
             if (!hasData && dataLength != 0)
                 return (CorruptionKind.BlockDataFlagMismatch, $"BKPBLOCK_HAS_DATA not set, but data length is {dataLength} at {messageLsn}");
-            dataTotal += dataLength;
-
             ushort imageLength = 0, holeOffset = 0, holeLength = 0;
             var imageFlags = ImageFlags.None;
             if ((flags & BlockFlags.HasImage) != 0)
@@ -121,8 +122,6 @@ internal static class RecordBodyDecoder
                     // PostgreSQL derives the hole from the stored length; uint16 arithmetic as in C.
                     holeLength = unchecked((ushort)(BlockReferenceFormat.DataPageSize - imageLength));
                 }
-                dataTotal += imageLength;
-
                 if (hasHole && (holeOffset == 0 || holeLength == 0 || imageLength == BlockReferenceFormat.DataPageSize))
                     return (CorruptionKind.InvalidImageHeader,
                         $"BKPIMAGE_HAS_HOLE set, but hole offset {holeOffset} length {holeLength} block image length {imageLength} at {messageLsn}");
@@ -160,33 +159,21 @@ internal static class RecordBodyDecoder
             pos += BlockReferenceFormat.BlockNumberSize;
             remaining -= BlockReferenceFormat.BlockNumberSize;
 
+            // Payload order: per block (ascending id, as enforced above) image then data; then the
+            // main data. Offsets are relative to the payload's start, known once all headers are read.
+            int imageOffset = (int)dataTotal;
+            dataTotal += imageLength;
+            images += imageLength;
+            int dataOffset = (int)dataTotal;
+            dataTotal += dataLength;
             target.BlockSlot(id) = new DecodedBlock(rel, (ForkNumber)(forkFlags & (byte)BlockFlags.ForkMask),
-                new BlockNumber(blockNo), flags & ~BlockFlags.ForkMask, dataLength, 0,
-                imageLength, holeOffset, holeLength, imageFlags, 0);
+                new BlockNumber(blockNo), flags & ~BlockFlags.ForkMask, dataLength, dataOffset,
+                imageLength, holeOffset, holeLength, imageFlags, imageOffset);
         }
 
         if (remaining != dataTotal)
             return ShortData(messageLsn);
-
-        // Payload order: per block (ascending id) image then data; then the main data.
-        for (int id = 0; id <= maxBlockId; id++)
-        {
-            ref DecodedBlock slot = ref target.BlockSlot(id);
-            if (!slot.InUse)
-                continue;
-            int imageOffset = 0;
-            if (slot.HasImage)
-            {
-                imageOffset = pos;
-                pos += slot.ImageLength;
-                target.AddImageLength(slot.ImageLength);
-            }
-            int dataOffset = pos;
-            pos += slot.DataLength;
-            slot = new DecodedBlock(slot.Rel, slot.Fork, slot.Block, slot.Flags, slot.DataLength, dataOffset,
-                slot.ImageLength, slot.HoleOffset, slot.HoleLength, slot.ImageFlags, imageOffset);
-        }
-        target.SetMainData(pos, target.MainDataLength);
+        target.SetPayload(pos, (int)(dataTotal - (ulong)target.MainDataLength), images);
         return (CorruptionKind.None, null);
     }
 
