@@ -27,7 +27,8 @@ make_wal() {
     chmod 755 "$scratch"; chown postgres: "$scratch"
     local pgdata="$scratch/data"
     local as_pg=(runuser -u postgres --)
-    trap 'pg_scratch_stop "$pgdata"; rm -rf "$scratch"' RETURN
+    # (The trap clears itself: a RETURN trap left set would fire again when a later `source` returns.)
+    trap 'pg_scratch_stop "$pgdata"; rm -rf "$scratch"; trap - RETURN' RETURN
     log "initdb + pgbench, until ${WAL_MB} MB of WAL (scratch cluster on 127.0.0.1:$PORT)"
     pg_scratch_start "$pgdata" "$scratch" "$PORT" <<CONF
 max_wal_size = 8GB
