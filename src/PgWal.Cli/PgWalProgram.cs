@@ -26,6 +26,10 @@ internal static class PgWalProgram
                 return ControlDataCommand.Run(args[1..]);
             case "resetwal":
                 return ResetWalCommand.Run(args[1..]);
+            case "--version" when args.Length == 1:
+                // What System.CommandLine prints, without building the command tree first.
+                Console.Out.Write(ToolVersion.Informational + "\n");
+                return 0;
         }
         var root = new RootCommand("PgWal: PostgreSQL's write-ahead log for .NET")
         {
@@ -52,15 +56,17 @@ internal static class PgWalProgram
     private static int WalDump(string[] args)
     {
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
+        // SIGINT ends a dump early with its statistics, as pg_waldump 15 does. PosixSignalRegistration,
+        // not Console.CancelKeyPress: that one also sets up the terminal, a tenth of the start-up.
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGINT, context =>
+            {
+                context.Cancel = true;
+                cancel.Cancel();
+            });
         try
         {
-            // fd 1 as a plain stream: unlike Console's stream it reports a broken pipe (EPIPE).
-            using var stdout = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            using var stdout = new StdoutStream();
             return WalDumpCommand.Run(args, stdout, Console.Error, cancel.Token);
         }
         catch (Exception e)

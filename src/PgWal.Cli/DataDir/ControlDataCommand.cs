@@ -28,7 +28,7 @@ internal static class ControlDataCommand
         }
         if (args.Count > 0 && args[0] is "--version" or "-V")
         {
-            Console.WriteLine($"{ProgramName} (PgWal) {typeof(ControlDataCommand).Assembly.GetName().Version?.ToString(3)}; prints pg_controldata 15's output");
+            Console.WriteLine($"{ProgramName} (PgWal) {ToolVersion.Short}; prints pg_controldata 15's output");
             return 0;
         }
         var options = new List<ParsedOption>();

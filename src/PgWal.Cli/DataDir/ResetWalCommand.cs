@@ -41,7 +41,7 @@ internal static class ResetWalCommand
         }
         if (args.Count > 0 && args[0] is "--version" or "-V")
         {
-            Console.WriteLine($"{ProgramName} (PgWal) {typeof(ResetWalCommand).Assembly.GetName().Version?.ToString(3)}; pg_resetwal 15's options -f -n -l -x -o");
+            Console.WriteLine($"{ProgramName} (PgWal) {ToolVersion.Short}; pg_resetwal 15's options -f -n -l -x -o");
             return 0;
         }
         var options = new List<ParsedOption>();
