@@ -2,6 +2,7 @@
 //   0 u32 xl_tot_len | 4 u32 xl_xid | 8 u64 xl_prev | 16 u8 xl_info | 17 u8 xl_rmid | 18 u16 pad(0) | 20 u32 xl_crc
 // The CRC covers bytes 24..xl_tot_len-1 first, then header bytes 0..19 (see Crc32C, FORMAT.md §CRC).
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace PgWal.Format;
 
@@ -42,14 +43,26 @@ public readonly record struct RecordHeader(uint TotalLength, uint Xid, Lsn Prev,
     /// <summary>Reads only <c>xl_tot_len</c>, the one field guaranteed to be on the record's first page.</summary>
     public static uint ReadTotalLength(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadUInt32LittleEndian(record);
 
+    /// <summary>Reads only <c>xl_xid</c>.</summary>
+    public static uint ReadXid(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadUInt32LittleEndian(record[XidOffset..]);
+
+    /// <summary>Reads only <c>xl_info</c>.</summary>
+    public static byte ReadInfo(ReadOnlySpan<byte> record) => record[InfoOffset];
+
+    /// <summary>Reads only <c>xl_rmid</c>.</summary>
+    public static byte ReadRmgrId(ReadOnlySpan<byte> record) => record[RmgrOffset];
+
+    /// <summary>Reads only <c>xl_prev</c>.</summary>
+    public static Lsn ReadPrev(ReadOnlySpan<byte> record) => new(BinaryPrimitives.ReadUInt64LittleEndian(record[PrevOffset..]));
+
     /// <summary>Decodes the 24-byte header. No validation.</summary>
-    public static RecordHeader Read(ReadOnlySpan<byte> record) => new(
-        BinaryPrimitives.ReadUInt32LittleEndian(record),
-        BinaryPrimitives.ReadUInt32LittleEndian(record[XidOffset..]),
-        new Lsn(BinaryPrimitives.ReadUInt64LittleEndian(record[PrevOffset..])),
-        record[InfoOffset],
-        record[RmgrOffset],
-        BinaryPrimitives.ReadUInt32LittleEndian(record[CrcOffset..]));
+    public static RecordHeader Read(ReadOnlySpan<byte> record)
+    {
+        ref byte r = ref MemoryMarshal.GetReference(record[..Size]);   // the one bounds check
+        return new(UnalignedLE.U32(ref r, TotalLengthOffset), UnalignedLE.U32(ref r, XidOffset),
+            new Lsn(UnalignedLE.U64(ref r, PrevOffset)), UnalignedLE.U8(ref r, InfoOffset),
+            UnalignedLE.U8(ref r, RmgrOffset), UnalignedLE.U32(ref r, CrcOffset));
+    }
 
     /// <summary>Writes the header, zeroing the two padding bytes.</summary>
     public void Write(Span<byte> record)

@@ -27,26 +27,28 @@ public sealed class DecodedRecord
     public Lsn NextLsn { get; internal set; }
 
     /// <summary>The fixed header.</summary>
-    public RecordHeader Header => _header;
-    private RecordHeader _header;   // a field, so the accessors below read one member without copying the struct
+    public RecordHeader Header => new(TotalLength, Xid, Prev, Info, RmgrId, _crc);
+    // The header's fields one by one, each read from the record's bytes: a RecordHeader struct built
+    // and then copied here stalled the reader on every record (a wide load of narrow stores).
+    private uint _crc;
 
     /// <summary>The PostgreSQL version whose page magic the record was read under.</summary>
     public WalVersion Version { get; internal set; }
 
     /// <summary><c>xl_tot_len</c>: the whole record including images.</summary>
-    public uint TotalLength => _header.TotalLength;
+    public uint TotalLength { get; private set; }
 
     /// <summary><c>xl_xid</c>.</summary>
-    public uint Xid => _header.Xid;
+    public uint Xid { get; private set; }
 
     /// <summary><c>xl_prev</c>: the start of the previous record.</summary>
-    public Lsn Prev => _header.Prev;
+    public Lsn Prev { get; private set; }
 
     /// <summary><c>xl_info</c> including the generic low bits.</summary>
-    public byte Info => _header.Info;
+    public byte Info { get; private set; }
 
     /// <summary><c>xl_rmid</c>.</summary>
-    public byte RmgrId => _header.RmgrId;
+    public byte RmgrId { get; private set; }
 
     /// <summary>Replication origin, or 0 when none.</summary>
     public ushort Origin { get; private set; }
@@ -126,7 +128,7 @@ public sealed class DecodedRecord
         var copy = new DecodedRecord
         {
             _buffer = Bytes.ToArray(), _offset = 0, _payloadOffset = _payloadOffset, _mainDataOffset = _mainDataOffset,
-            Lsn = Lsn, NextLsn = NextLsn, _header = _header, Version = Version, Origin = Origin, TopLevelXid = TopLevelXid,
+            Lsn = Lsn, NextLsn = NextLsn, TotalLength = TotalLength, Xid = Xid, Prev = Prev, Info = Info, RmgrId = RmgrId, _crc = _crc, Version = Version, Origin = Origin, TopLevelXid = TopLevelXid,
             MaxBlockId = MaxBlockId, ImageLength = ImageLength, MainDataLength = MainDataLength,
         };
         for (int i = 0; i <= MaxBlockId; i++)
@@ -134,12 +136,19 @@ public sealed class DecodedRecord
         return copy;
     }
 
-    internal void Reset(Lsn lsn, byte[] buffer, int offset, RecordHeader header)
+    // Points the instance at the record whose header (already validated) starts at buffer[offset].
+    internal void Reset(Lsn lsn, byte[] buffer, int offset)
     {
         Lsn = lsn;
         _buffer = buffer;
         _offset = offset;
-        _header = header;
+        var header = buffer.AsSpan(offset, RecordHeader.Size);
+        TotalLength = RecordHeader.ReadTotalLength(header);
+        Xid = RecordHeader.ReadXid(header);
+        Prev = RecordHeader.ReadPrev(header);
+        Info = RecordHeader.ReadInfo(header);
+        RmgrId = RecordHeader.ReadRmgrId(header);
+        _crc = RecordHeader.ReadCrc(header);
         Origin = 0;
         TopLevelXid = 0;
         ImageLength = 0;

@@ -3,12 +3,13 @@
 // the read-ahead window; records that cross pages are reassembled into a buffer that grows only
 // with data already validated (page header, xlp_rem_len), never from an untrusted xl_tot_len.
 // Not thread-safe. Everything a read returns is valid until the next call.
+using System.Runtime.CompilerServices;
 using PgWal.Format;
 
 namespace PgWal.Read;
 
 /// <summary>Reads WAL records in order, validating pages, headers, prev-links and CRCs.</summary>
-public sealed class WalReader : IDisposable
+public sealed partial class WalReader : IDisposable
 {
     // Largest xl_tot_len accepted: what PostgreSQL's reader can allocate (MaxAllocSize, 1 GB - 1),
     // less room for its decoding overhead.
@@ -190,19 +191,17 @@ public sealed class WalReader : IDisposable
         else if (recOff < headerSize || (recPtr.Value & 7) != 0)
         {
             // Inside the page header, or not MAXALIGNed (records never start there).
-            return _window.Error(CorruptionKind.InvalidRecordOffset, recPtr, recPtr, $"invalid record offset at {recPtr}");
+            return Fail(CorruptionKind.InvalidRecordOffset, recPtr, default);
         }
         if ((info & PageInfo.FirstIsContRecord) != 0 && recOff == headerSize)
-            return _window.Error(CorruptionKind.ContRecordRequested, recPtr, recPtr, $"contrecord is requested by {recPtr}");
+            return Fail(CorruptionKind.ContRecordRequested, recPtr, default);
 
         int recordOffset = pageOffset + recOff;
         uint totalLength = RecordHeader.ReadTotalLength(buf.AsSpan(recordOffset));
         bool gotHeader;
-        RecordHeader header = default;
         if (recOff <= WalGeometry.PageSize - RecordHeader.Size)
         {
-            header = RecordHeader.Read(buf.AsSpan(recordOffset));
-            error = ValidateHeader(header, recPtr, randomAccess);
+            error = ValidateHeader(buf.AsSpan(recordOffset), recPtr, randomAccess);
             if (error != null)
                 return error;
             gotHeader = true;
@@ -214,71 +213,16 @@ public sealed class WalReader : IDisposable
             gotHeader = false;
         }
 
-        int firstFragment = WalGeometry.PageSize - recOff;
         Lsn nextRecPtr;
-        if (totalLength > (uint)firstFragment)
+        if (totalLength > (uint)(WalGeometry.PageSize - recOff))
         {
-            // The record continues on following pages: reassemble it, starting with the rest of this page.
-            if (available < WalGeometry.PageSize)
-            {
-                error = _window.Ensure(pagePtr, WalGeometry.PageSize, recPtr, out pageOffset, out available);
-                if (error != null)
-                    return error;
-                buf = _window.Buffer;
-                recordOffset = pageOffset + recOff;
-            }
-            EnsureAssemblyCapacity(firstFragment);
-            buf.AsSpan(recordOffset, firstFragment).CopyTo(_assembly);
-            uint gotLength = (uint)firstFragment;
-            Lsn contPage = pagePtr;
-            uint remaining;
-            int contHeaderSize;
-            do
-            {
-                contPage += WalGeometry.PageSize;
-                error = _window.Ensure(contPage, PageHeader.ShortSize, recPtr, out int contOffset, out _);
-                if (error != null)
-                    return Aborted(error, recPtr, contPage);
-                var contInfo = PageHeader.ReadInfo(_window.Buffer.AsSpan(contOffset));
-                if ((contInfo & PageInfo.FirstIsOverwriteContRecord) != 0)
-                {
-                    OverwrittenRecordLsn = recPtr;
-                    recPtr = contPage;
-                    goto restart;
-                }
-                if ((contInfo & PageInfo.FirstIsContRecord) == 0)
-                    return Aborted(_window.Error(CorruptionKind.MissingContinuation, contPage, recPtr,
-                        $"there is no contrecord flag at {recPtr}"), recPtr, contPage);
-                remaining = PageHeader.ReadRemainingLength(_window.Buffer.AsSpan(contOffset));
-                if (remaining == 0 || totalLength != remaining + gotLength)
-                    return Aborted(_window.Error(CorruptionKind.BadContinuationLength, contPage, recPtr,
-                        $"invalid contrecord length {remaining} (expected {(long)totalLength - gotLength}) at {recPtr}"), recPtr, contPage);
-                // Like PostgreSQL, trust a length only after the continuation page confirmed it.
-                if (totalLength > MaxReadableRecordLength)
-                    return Aborted(_window.Error(CorruptionKind.RecordTooLong, recPtr, recPtr,
-                        $"record length {totalLength} at {recPtr} too long"), recPtr, contPage);
-                contHeaderSize = (contInfo & PageInfo.LongHeader) != 0 ? PageHeader.LongSize : PageHeader.ShortSize;
-                int chunk = (int)Math.Min(remaining, (uint)(WalGeometry.PageSize - contHeaderSize));
-                error = _window.Ensure(contPage, contHeaderSize + chunk, recPtr, out contOffset, out _);
-                if (error != null)
-                    return Aborted(error, recPtr, contPage);
-                EnsureAssemblyCapacity((int)gotLength + chunk);
-                _window.Buffer.AsSpan(contOffset + contHeaderSize, chunk).CopyTo(_assembly.AsSpan((int)gotLength));
-                gotLength += (uint)chunk;
-                if (!gotHeader)
-                {
-                    error = ValidateHeader(RecordHeader.Read(_assembly), recPtr, randomAccess);
-                    if (error != null)
-                        return Aborted(error, recPtr, contPage);
-                    gotHeader = true;
-                }
-            } while (gotLength < totalLength);
-
-            var assembled = _assembly.AsSpan(0, (int)totalLength);
-            if (RecordHeader.ComputeCrc(assembled) != RecordHeader.ReadCrc(assembled))
-                return Aborted(BadChecksum(recPtr), recPtr, contPage);
-            nextRecPtr = contPage + (ulong)contHeaderSize + WalGeometry.MaxAlign((ulong)remaining);
-            _record.Reset(recPtr, _assembly, 0, RecordHeader.Read(assembled));
+            // The record continues on following pages (kept out of this method: its locals would
+            // be set up on every call).
+            error = AssembleAcrossPages(ref recPtr, pagePtr, recOff, totalLength, gotHeader, randomAccess, available, out nextRecPtr, out bool restart);
+            if (restart)
+                goto restart;
+            if (error != null)
+                return error;
         }
         else
         {
@@ -290,15 +234,14 @@ public sealed class WalReader : IDisposable
                 recordOffset = pageOffset + recOff;
             }
             var span = _window.Buffer.AsSpan(recordOffset, (int)totalLength);
-            if (RecordHeader.ComputeCrc(span) != header.Crc)
+            if (RecordHeader.ComputeCrc(span) != RecordHeader.ReadCrc(span))
                 return BadChecksum(recPtr);
             nextRecPtr = recPtr + WalGeometry.MaxAlign(totalLength);
-            _record.Reset(recPtr, _window.Buffer, recordOffset, header);
+            _record.Reset(recPtr, _window.Buffer, recordOffset);
         }
         _decodeRecPtr = recPtr;
 
-        header = _record.Header;
-        if (header.RmgrId == RmgrIds.Xlog && (header.Info & RecordHeader.RmgrInfoMask) == XlogInfo.Switch)
+        if (_record.RmgrId == RmgrIds.Xlog && (_record.Info & RecordHeader.RmgrInfoMask) == XlogInfo.Switch)
         {
             // The rest of the segment belongs to the switch record.
             ulong seg = (ulong)_geometry.SegmentSize;
@@ -313,24 +256,39 @@ public sealed class WalReader : IDisposable
         return null;
     }
 
-    private WalReadError? ValidateHeader(RecordHeader header, Lsn recPtr, bool randomAccess)
+    // The header checks of xlogreader.c ValidXLogRecordHeader, on the record's first 24 bytes.
+    private WalReadError? ValidateHeader(ReadOnlySpan<byte> header, Lsn recPtr, bool randomAccess)
     {
-        if (header.TotalLength < RecordHeader.Size)
-            return InvalidLength(recPtr, header.TotalLength);
-        if (!RmgrIds.IsValid(header.RmgrId))
-            return _window.Error(CorruptionKind.InvalidResourceManager, recPtr, recPtr,
-                $"invalid resource manager ID {header.RmgrId} at {recPtr}");
-        bool prevOk = randomAccess ? header.Prev < recPtr : header.Prev == _decodeRecPtr;
+        uint totalLength = RecordHeader.ReadTotalLength(header);
+        if (totalLength < RecordHeader.Size)
+            return InvalidLength(recPtr, totalLength);
+        byte rmgrId = RecordHeader.ReadRmgrId(header);
+        if (!RmgrIds.IsValid(rmgrId))
+            return Fail(CorruptionKind.InvalidResourceManager, recPtr, new Lsn(rmgrId));
+        Lsn prev = RecordHeader.ReadPrev(header);
+        bool prevOk = randomAccess ? prev < recPtr : prev == _decodeRecPtr;
         if (!prevOk)
-            return _window.Error(CorruptionKind.BadPrevLink, recPtr, recPtr,
-                $"record with incorrect prev-link {header.Prev} at {recPtr}");
+            return Fail(CorruptionKind.BadPrevLink, recPtr, prev);
         return null;
     }
 
+    // Messages are built out of line: interpolation inside the per-record methods gave them large
+    // stack frames, zeroed on every call. `value` is the rmgr id or the prev-link.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private WalReadError Fail(CorruptionKind kind, Lsn recPtr, Lsn value) => _window.Error(kind, recPtr, recPtr, kind switch
+    {
+        CorruptionKind.InvalidRecordOffset => $"invalid record offset at {recPtr}",
+        CorruptionKind.ContRecordRequested => $"contrecord is requested by {recPtr}",
+        CorruptionKind.InvalidResourceManager => $"invalid resource manager ID {value.Value} at {recPtr}",
+        _ => $"record with incorrect prev-link {value} at {recPtr}",
+    });
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private WalReadError InvalidLength(Lsn recPtr, uint got)
         => _window.Error(CorruptionKind.InvalidRecordLength, recPtr, recPtr,
             $"invalid record length at {recPtr}: wanted {RecordHeader.Size}, got {got}");
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private WalReadError BadChecksum(Lsn recPtr)
         => _window.Error(CorruptionKind.BadChecksum, recPtr, recPtr,
             $"incorrect resource manager data checksum in record at {recPtr}");

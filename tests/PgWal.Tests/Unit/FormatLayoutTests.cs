@@ -80,7 +80,7 @@ public class FormatLayoutTests
     private static DecodedRecord Decode(byte[] record)
     {
         var decoded = new DecodedRecord();
-        decoded.Reset(new Lsn(0x1512718), record, 0, RecordHeader.Read(record));
+        decoded.Reset(new Lsn(0x1512718), record, 0);
         var (kind, message) = RecordBodyDecoder.Decode(record, decoded, Lsn.Invalid);
         Assert.True(kind == CorruptionKind.None, message);
         return decoded;
