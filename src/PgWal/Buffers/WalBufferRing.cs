@@ -110,9 +110,11 @@ internal sealed unsafe class WalBufferRing : IDisposable
     /// <summary>
     /// AdvanceXLInsertBuffer: initialises pages up to and including the one holding
     /// <paramref name="upTo"/>. Opportunistic (background) calls initialise only slots that are
-    /// already written and stop at <paramref name="upTo"/> without waiting.
+    /// already written and stop at <paramref name="upTo"/> without waiting; they also stop, between
+    /// pages, as soon as <paramref name="stop"/> says so (a shutdown does not wait for the walwriter
+    /// to touch the whole ring: 16 MB of fresh memory took 30 ms, most of a one-shot `kv put`).
     /// </summary>
-    public void Advance(Lsn upTo, bool opportunistic)
+    public void Advance(Lsn upTo, bool opportunistic, Func<bool>? stop = null)
     {
         bool locked = false;
         try
@@ -120,6 +122,8 @@ internal sealed unsafe class WalBufferRing : IDisposable
             Monitor.Enter(_mappingLock, ref locked);
             while (upTo >= _initializedUpTo)
             {
+                if (stop != null && stop())
+                    return;
                 Lsn next = _initializedUpTo;
                 int slot = SlotOf(next);
                 ulong oldEnd = Volatile.Read(ref _pageEnds[slot]);

@@ -25,6 +25,9 @@ internal sealed class BackgroundWalWriter : IDisposable
         _thread.Start();
     }
 
+    /// <summary>True once <see cref="Dispose"/> has begun: a long step should end early.</summary>
+    public bool StopRequested => _stop;
+
     /// <summary>Wakes the writer now (cheap when a wake is already pending).</summary>
     public void Wake()
     {

@@ -34,6 +34,7 @@ public sealed partial class WalEngine : IDisposable
     private readonly GroupCommit _groupCommit;
     private readonly WalMetrics _metrics;
     private readonly BackgroundWalWriter? _background;
+    private readonly Func<bool> _backgroundStopping;   // the walwriter is shutting down (cached: no allocation per step)
     private readonly ulong _writeBehindBytes;  // unwritten WAL that wakes the background writer
     private ulong _asyncFlushRequest;   // XLogCtl->asyncXactLSN: highest LSN an async commit wants durable
     private int _preallocating;         // 1 while a pool thread creates upcoming segments
@@ -65,6 +66,7 @@ public sealed partial class WalEngine : IDisposable
         _writer = new WalFileWriter(_geometry, _ring, _locks, _position, _segments, _fault, _metrics, options.SyncMethod, start.End);
         _ring.Evictor = _writer;
         _groupCommit = new GroupCommit(FlushRound, () => _writer.FlushedUpTo, _fault, options.CommitDelay, options.CommitSiblings);
+        _backgroundStopping = () => _background is { StopRequested: true };
         if (options.WalWriterDelay > TimeSpan.Zero)
         {
             _background = new BackgroundWalWriter(BackgroundStep, options.WalWriterDelay, _logger);
@@ -214,7 +216,9 @@ public sealed partial class WalEngine : IDisposable
             _groupCommit.CompleteCovered();
         }
         ulong ahead = Math.Min((ulong)_ring.Bytes, _geometry.EndOfAddressSpace - Lsn.Min(reserved, _geometry.EndOfAddressSpace));
-        _ring.Advance(reserved + ahead, opportunistic: true);
+        _ring.Advance(reserved + ahead, opportunistic: true, _backgroundStopping);
+        if (_background is { StopRequested: true })
+            return;
         PreallocateAfter(_geometry.SegmentOf(reserved));
     }
 
