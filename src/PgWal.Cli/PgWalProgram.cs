@@ -41,6 +41,7 @@ internal static class PgWalProgram
             Kv.KvCommands.Create(),
             Kv.DemoCommand.Create(),
             Kv.TortureCommand.Create(),
+            Archive.ArchiveCommands.Create(),
         };
         // Listed for `pgwal --help`; dispatched above.
         root.Subcommands.Add(new Command("waldump", "Decode and display WAL, like pg_waldump (run `pgwal waldump --help`)"));
@@ -49,7 +50,11 @@ internal static class PgWalProgram
         // No response files: a kv key or value may well start with '@'.
         var result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (result.Errors.Count > 0)
-            return CommandLineErrors.Report(result);
+        {
+            int code = CommandLineErrors.Report(result);
+            // As restore_command, a bad command line must stop PostgreSQL, not read as "not archived".
+            return args is ["archive", "get", ..] ? Archive.ArchiveCommands.GetFailed : code;
+        }
         return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
     }
 
