@@ -1,0 +1,93 @@
+// RealPostgresArchiveTests: a real PostgreSQL 15 server archives into a PgWal repository
+// (archive_command = 'pgwal archive push --repo R %p') and restores from it (restore_command =
+// 'pgwal archive get --repo R %f %p'). A pg_basebackup taken without WAL (-X none, so every WAL
+// byte the restores need comes out of the repository) is restored to a restore point made before
+// an "accident" and promoted to timeline 2, which archives its history file and its own WAL into
+// the same repository; a second restore of the same backup with recovery_target_timeline = 'latest'
+// follows timeline 2 to its end. Every archived segment restores byte-identical to the server's.
+using PgWal.Tests.Infrastructure;
+
+namespace PgWal.Tests.Archive;
+
+public sealed class RealPostgresArchiveTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public void RealPostgres_ArchivesIntoTheRepository_RestoresToARestorePoint_AndALaterRestoreFollowsTheNewTimeline()
+    {
+        using var dir = new TempDirectory("pgarchive");
+        ScratchCluster.MakeShared(dir.Path);
+        string repo = dir.Combine("repo");
+        string dll = ScratchCluster.PgwalForOthers.Value;
+        var init = ScratchCluster.AsPostgres(ScratchCluster.DotnetHost, [dll, "archive", "init", "--repo", repo]);
+        Assert.True(init.ExitCode == 0, init.Stderr);
+        string pgwal = ScratchCluster.PgwalCommand;
+        string archiving = $"wal_level = replica\narchive_mode = on\narchive_command = '{pgwal} archive push --repo {repo} %p'\n";
+        string restoring = $"restore_command = '{pgwal} archive get --repo {repo} %f %p'\n";
+
+        using (var primary = ScratchCluster.Init(dir.Combine("primary"), archiving))
+        {
+            primary.Sql("CREATE TABLE t(id int PRIMARY KEY, v text)");
+            primary.Sql("INSERT INTO t SELECT g, 'before the backup' FROM generate_series(1, 1000) g");
+            var backup = ScratchCluster.AsPostgres(PgTools.Require("pg_basebackup"),
+                ["-D", dir.Combine("backup"), "-h", "127.0.0.1", "-p", primary.Port.ToString(), "-U", "postgres", "-X", "none", "-c", "fast"], Patience);
+            Assert.True(backup.ExitCode == 0, backup.Stderr);
+            primary.Sql("INSERT INTO t SELECT g, 'after the backup' FROM generate_series(1001, 2000) g");
+            primary.Sql("SELECT pg_create_restore_point('before_accident')");
+            primary.Sql("DELETE FROM t WHERE id % 2 = 0");   // the accident
+            string last = primary.Sql("SELECT pg_walfile_name(pg_switch_wal())");
+            primary.WaitFor($"SELECT last_archived_wal >= '{last}' FROM pg_stat_archiver", "t", Patience);
+            Assert.Equal("0", primary.Sql("SELECT failed_count FROM pg_stat_archiver"));
+
+            // Every segment the server still has and the repository holds comes back byte for byte.
+            int compared = 0;
+            foreach (string segment in Directory.GetFiles(Path.Combine(primary.DataDirectory, "pg_wal")).Where(p => Path.GetFileName(p).Length == 24).Order(StringComparer.Ordinal))
+            {
+                string name = Path.GetFileName(segment);
+                if (string.CompareOrdinal(name, last) > 0)
+                    continue;   // not complete yet
+                string restored = dir.Combine("restored-" + name);
+                var get = PgTools.Pgwal(["archive", "get", "--repo", repo, name, restored]);
+                Assert.True(get.ExitCode == 0, $"{name}: exit {get.ExitCode} {get.Stderr}");
+                Assert.True(File.ReadAllBytes(segment).AsSpan().SequenceEqual(File.ReadAllBytes(restored)), $"{name} restored differently");
+                compared++;
+            }
+            Assert.True(compared >= 2, $"only {compared} segments compared");
+        }
+
+        // Restore 1: to the restore point, then promote (timeline 2), archiving into the same repository.
+        string first = Restore(dir, "restore1");
+        using (var r1 = ScratchCluster.StartExisting(first, archiving + restoring + "recovery_target_name = 'before_accident'\nrecovery_target_action = 'promote'\n"))
+        {
+            r1.WaitFor("SELECT pg_is_in_recovery()", "f", Patience);
+            Assert.Contains("recovery stopping at restore point \"before_accident\"", r1.Log());
+            Assert.Contains("restored log file", r1.Log());
+            Assert.Equal("2000", r1.Sql("SELECT count(*) FROM t"));
+            Assert.Equal("00000002", r1.Sql("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"));
+            r1.Sql("INSERT INTO t VALUES (99999, 'on timeline 2')");
+            string last2 = r1.Sql("SELECT pg_walfile_name(pg_switch_wal())");
+            r1.WaitFor($"SELECT last_archived_wal >= '{last2}' FROM pg_stat_archiver", "t", Patience);
+        }
+        var history = PgTools.Pgwal(["archive", "get", "--repo", repo, "00000002.history", dir.Combine("00000002.history")]);
+        Assert.True(history.ExitCode == 0, history.Stderr);
+        Assert.StartsWith("1\t", File.ReadAllText(dir.Combine("00000002.history")));
+
+        // Restore 2: the same backup, recovery_target_timeline = 'latest': it must follow timeline 2.
+        string second = Restore(dir, "restore2");
+        using var r2 = ScratchCluster.StartExisting(second, restoring + "recovery_target_timeline = 'latest'\nrecovery_target_action = 'promote'\n");
+        r2.WaitFor("SELECT pg_is_in_recovery()", "f", Patience);
+        Assert.Equal("on timeline 2", r2.Sql("SELECT v FROM t WHERE id = 99999"));
+        Assert.Equal("2001", r2.Sql("SELECT count(*) FROM t"));
+        Assert.Equal("00000003", r2.Sql("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"));
+    }
+
+    // A copy of the base backup, owned by the postgres user, set up for archive recovery.
+    private static string Restore(TempDirectory dir, string name)
+    {
+        string target = dir.Combine(name);
+        Assert.Equal(0, PgTools.Run("cp", ["-a", dir.Combine("backup"), target]).ExitCode);
+        File.WriteAllText(Path.Combine(target, "recovery.signal"), "");
+        return target;
+    }
+}
