@@ -27,12 +27,12 @@ internal static class ArchiveCommands
     {
         var command = new Command("archive", "A WAL archive repository for PgWal and PostgreSQL (archive_command / restore_command)")
         {
-            Init(), Push(), Get(),
+            Init(), Push(), Get(), ArchiveInventoryCommands.List(), ArchiveInventoryCommands.Verify(), ArchiveInventoryCommands.Cleanup(),
         };
         return command;
     }
 
-    private static Option<string> Repo() => new("--repo", "-r") { Description = "the repository directory", Required = true };
+    internal static Option<string> Repo() => new("--repo", "-r") { Description = "the repository directory", Required = true };
 
     private static Command Init()
     {

@@ -14,6 +14,8 @@ namespace PgWal.Cli.Common;
 [JsonSerializable(typeof(double))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(string[][]))]
+[JsonSerializable(typeof(Dictionary<string, object?>[]))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     /// <summary>One JSON object on one line.</summary>

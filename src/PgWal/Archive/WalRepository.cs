@@ -22,7 +22,7 @@ public enum PushOutcome
 }
 
 /// <summary>A WAL archive repository in a directory.</summary>
-public sealed class WalRepository
+public sealed partial class WalRepository
 {
     /// <summary>The repository's settings file, in its top directory.</summary>
     public const string ConfigFileName = "pgwal-archive.conf";
@@ -30,11 +30,12 @@ public sealed class WalRepository
     private const int ConfigFormat = 1;
     private const int MaxHistoryLength = 64 * 1024 * 1024;
 
-    private WalRepository(string path, ArchiveCodec compression, ulong? systemIdentifier)
+    private WalRepository(string path, ArchiveCodec compression, ulong? systemIdentifier, int? segmentSize)
     {
         Path = path;
         Compression = compression;
         SystemIdentifier = systemIdentifier;
+        SegmentSize = segmentSize;
     }
 
     /// <summary>The repository's directory.</summary>
@@ -45,6 +46,9 @@ public sealed class WalRepository
 
     /// <summary>The system identifier of the cluster whose WAL this is, once the first segment arrived.</summary>
     public ulong? SystemIdentifier { get; private set; }
+
+    /// <summary>The cluster's WAL segment size, recorded with <see cref="SystemIdentifier"/>.</summary>
+    public int? SegmentSize { get; private set; }
 
     /// <summary>Creates a repository in <paramref name="path"/>, which must not exist or be empty.</summary>
     /// <exception cref="ArchiveException">The directory holds files, or a repository already.</exception>
@@ -57,7 +61,7 @@ public sealed class WalRepository
         if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
             throw new ArchiveException($"directory \"{full}\" exists and is not empty");
         Directory.CreateDirectory(System.IO.Path.Combine(full, "wal"));
-        var repository = new WalRepository(full, compression, null);
+        var repository = new WalRepository(full, compression, null, null);
         repository.WriteConfig();
         FileSystemWalStorage.SyncDirectory(full);
         string? parent = System.IO.Path.GetDirectoryName(full);
@@ -76,8 +80,8 @@ public sealed class WalRepository
             throw new ArchiveException(Directory.Exists(full)
                 ? $"\"{full}\" is not a PgWal archive repository (it has no {ConfigFileName}; create one with `pgwal archive init --repo {full}`)"
                 : $"archive repository \"{full}\" does not exist (create it with `pgwal archive init --repo {full}`)");
-        var (compression, sysid) = ReadConfig(config);
-        return new WalRepository(full, compression, sysid);
+        var (compression, sysid, segmentSize) = ReadConfig(config);
+        return new WalRepository(full, compression, sysid, segmentSize);
     }
 
     /// <summary>Where <paramref name="name"/> is (or would be) stored.</summary>
@@ -222,18 +226,23 @@ public sealed class WalRepository
         {
             if (known != page.SystemIdentifier)
                 throw new ArchiveException($"file \"{sourcePath}\" belongs to another cluster: system identifier {page.SystemIdentifier}, this repository's is {known}");
+            if (SegmentSize is { } size && size != content.Length)
+                throw new ArchiveException($"file \"{sourcePath}\" is a {content.Length}-byte segment, this repository's segments are {size} bytes");
             return;
         }
-        RecordSystemIdentifier(page.SystemIdentifier, sourcePath);
+        RecordSystemIdentifier(page.SystemIdentifier, content.Length, sourcePath);
     }
 
-    private void RecordSystemIdentifier(ulong systemIdentifier, string sourcePath)
+    private void RecordSystemIdentifier(ulong systemIdentifier, int segmentSize, string sourcePath)
     {
         using var guard = ConfigLock();
-        var (_, current) = ReadConfig(System.IO.Path.Combine(Path, ConfigFileName));
+        var (_, current, currentSize) = ReadConfig(System.IO.Path.Combine(Path, ConfigFileName));
         if (current is { } other && other != systemIdentifier)
             throw new ArchiveException($"file \"{sourcePath}\" belongs to another cluster: system identifier {systemIdentifier}, this repository's is {other}");
+        if (currentSize is { } size && size != segmentSize)
+            throw new ArchiveException($"file \"{sourcePath}\" is a {segmentSize}-byte segment, this repository's segments are {size} bytes");
         SystemIdentifier = systemIdentifier;
+        SegmentSize = segmentSize;
         if (current is null)
             WriteConfig();
     }
@@ -259,7 +268,7 @@ public sealed class WalRepository
     {
         string text = "# PgWal archive repository: written by pgwal, do not edit\n"
             + $"format = {ConfigFormat}\ncompression = {ArchiveCodecs.Name(Compression)}\n"
-            + (SystemIdentifier is { } id ? $"system_identifier = {id}\n" : "");
+            + (SystemIdentifier is { } id ? $"system_identifier = {id}\nsegment_size = {SegmentSize}\n" : "");
         string config = System.IO.Path.Combine(Path, ConfigFileName);
         string temp = config + ".tmp";
         File.WriteAllText(temp, text);
@@ -269,10 +278,11 @@ public sealed class WalRepository
         FileSystemWalStorage.SyncDirectory(Path);
     }
 
-    private static (ArchiveCodec Compression, ulong? SystemIdentifier) ReadConfig(string config)
+    private static (ArchiveCodec Compression, ulong? SystemIdentifier, int? SegmentSize) ReadConfig(string config)
     {
         var compression = ArchiveCodec.Zstd;
         ulong? sysid = null;
+        int? segmentSize = null;
         int lineNumber = 0;
         foreach (string raw in File.ReadAllLines(config))
         {
@@ -292,11 +302,14 @@ public sealed class WalRepository
                 case "system_identifier" when ulong.TryParse(value, out var id):
                     sysid = id;
                     break;
+                case "segment_size" when int.TryParse(value, out var size) && WalGeometry.IsValidSegmentSize(size):
+                    segmentSize = size;
+                    break;
                 default:
                     throw new ArchiveException($"\"{config}\" line {lineNumber}: unexpected \"{line}\"");
             }
         }
-        return (compression, sysid);
+        return (compression, sysid, segmentSize);
     }
 
     private static void WriteDurably(string path, ArchiveFileHeader header, ReadOnlySpan<byte> stored)

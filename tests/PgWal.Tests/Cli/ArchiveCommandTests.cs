@@ -50,6 +50,13 @@ public sealed class ArchiveCommandTests
         Assert.Contains("is damaged", damaged.Stderr);
         Assert.Contains(stored, damaged.Stderr);
         Assert.False(File.Exists(dir.Combine("X")));
+        var verify = PgTools.Pgwal(["archive", "verify", "--repo", repo]);
+        Assert.Equal(3, verify.ExitCode);
+        Assert.Contains($"damaged: {name}", verify.StdoutText);
+        Assert.Contains("not intact", verify.Stderr);
+        var list = PgTools.Pgwal(["archive", "list", "--repo", repo, "--json"]);
+        Assert.True(list.ExitCode == 0, list.Stderr);
+        Assert.Contains(name, list.StdoutText);
 
         // A different file under an archived name: refused with exit 3, the archived file untouched.
         string other = Directory.GetFiles(f.WalDirectory).Where(p => Path.GetFileName(p).Length == 24).Order(StringComparer.Ordinal).Skip(1).First();
