@@ -78,30 +78,11 @@ internal static class ArchiveCommands
             {
                 var file = ParseName(p.GetValue(name)!);
                 var r = WalRepository.Open(p.GetValue(repo)!);
-                byte[]? content = r.TryRead(file);
-                if (content is null)
-                    return GetNotFound;
-                WriteRestored(p.GetValue(destination)!, content);
-                return 0;
+                return r.TryRestore(file, p.GetValue(destination)!) ? 0 : GetNotFound;
             });
             return code is 0 or GetNotFound ? code : GetFailed;
         });
         return command;
-    }
-
-    // The whole file or nothing at DEST: a temporary name next to it, then a rename.
-    private static void WriteRestored(string destination, byte[] content)
-    {
-        string temp = destination + ".pgwal-tmp";
-        try
-        {
-            File.WriteAllBytes(temp, content);
-            File.Move(temp, destination, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
     }
 
     private static ArchivedFileName ParseName(string name)

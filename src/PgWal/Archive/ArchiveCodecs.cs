@@ -31,31 +31,4 @@ internal static class ArchiveCodecs
         if (codec == ArchiveCodec.Zstd && !NativeCodecs.IsZstdAvailable)
             throw new ArchiveException("zstd compression needs the system's libzstd (Debian: apt-get install libzstd1)");
     }
-
-    /// <summary>The stored form of <paramref name="content"/> (the content itself for None).</summary>
-    public static ReadOnlyMemory<byte> Compress(ArchiveCodec codec, byte[] content)
-    {
-        if (codec == ArchiveCodec.None)
-            return content;
-        RequireAvailable(codec);
-        int bound = codec == ArchiveCodec.Lz4 ? NativeCodecs.Lz4CompressBound(content.Length) : NativeCodecs.ZstdCompressBound(content.Length);
-        var output = GC.AllocateUninitializedArray<byte>(bound);
-        int n = codec == ArchiveCodec.Lz4 ? NativeCodecs.Lz4Compress(content, output) : NativeCodecs.ZstdCompress(content, output);
-        if (n <= 0)
-            throw new ArchiveException($"{Name(codec)} compression of {content.Length} bytes failed");
-        return output.AsMemory(0, n);
-    }
-
-    /// <summary>Decompresses into exactly <paramref name="originalLength"/> bytes, or says why it cannot.</summary>
-    public static byte[] Decompress(ArchiveCodec codec, ReadOnlySpan<byte> stored, int originalLength, string file)
-    {
-        if (codec == ArchiveCodec.None)
-            return stored.ToArray();
-        RequireAvailable(codec);
-        var output = GC.AllocateUninitializedArray<byte>(originalLength);
-        int n = codec == ArchiveCodec.Lz4 ? NativeCodecs.Lz4Decompress(stored, output) : NativeCodecs.ZstdDecompress(stored, output);
-        if (n != originalLength)
-            throw new ArchiveException($"archive file \"{file}\" is damaged: {Name(codec)} data does not decompress to {originalLength} bytes", damaged: true);
-        return output;
-    }
 }

@@ -70,7 +70,7 @@ public sealed partial class WalRepository
         {
             try
             {
-                Decode(File.ReadAllBytes(file.Path), file.Path);
+                VerifyFile(file.Path);
             }
             catch (ArchiveException e)
             {

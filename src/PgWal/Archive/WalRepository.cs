@@ -7,6 +7,7 @@
 // same content again succeeds, different content under an existing name is refused (so a history
 // file is never overwritten). Reads check the header, the stored bytes' checksum, and the restored
 // bytes' checksum; any mismatch is an ArchiveException with Damaged set. Safe for concurrent pushes.
+using Microsoft.Win32.SafeHandles;
 using PgWal.Format;
 using PgWal.Storage;
 
@@ -97,31 +98,30 @@ public sealed partial class WalRepository
     /// <exception cref="ArchiveException">The file is not what its name says, belongs to another cluster, or differs from what is archived under that name.</exception>
     public PushOutcome Push(string sourcePath, ArchivedFileName name)
     {
-        byte[] content = ReadSource(sourcePath, name);
+        using var source = OpenSource(sourcePath, name, out long length);
         if (name.IsWal)
-            CheckSegment(content, name, sourcePath);
+            CheckSegment(source, length, name, sourcePath);
         string target = PathOf(name);
         if (File.Exists(target))
-            return SameAsArchived(target, name, content);
+            return SameAsArchived(target, name, source, length);
         string directory = System.IO.Path.GetDirectoryName(target)!;
         if (!Directory.Exists(directory))
         {
             Directory.CreateDirectory(directory);
             FileSystemWalStorage.SyncDirectory(System.IO.Path.GetDirectoryName(directory)!);
         }
-        var stored = ArchiveCodecs.Compress(Compression, content);
-        var header = new ArchiveFileHeader(Compression, (ulong)content.Length, (ulong)stored.Length, Crc32C.Compute(content), Crc32C.Compute(stored.Span));
         string temp = System.IO.Path.Combine(directory, $".tmp.{name.Name}.{Environment.ProcessId}.{Environment.TickCount64}");
         try
         {
-            WriteDurably(temp, header, stored.Span);
+            using (var output = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write))
+                ArchiveFileCodec.Write(source, length, sourcePath, output, temp, Compression);
             try
             {
                 File.Move(temp, target, overwrite: false);   // link + unlink: never replaces a file
             }
             catch (IOException) when (File.Exists(target))
             {
-                return SameAsArchived(target, name, content);   // a concurrent push of the same name won
+                return SameAsArchived(target, name, source, length);   // a concurrent push of the same name won
             }
             FileSystemWalStorage.SyncDirectory(directory);
             return PushOutcome.Stored;
@@ -133,90 +133,124 @@ public sealed partial class WalRepository
     }
 
     /// <summary>
-    /// The original bytes of <paramref name="name"/>, checked against both checksums, or null when
-    /// the repository does not hold it.
+    /// Restores <paramref name="name"/> to <paramref name="destination"/> (complete and checked, or
+    /// not at all: written under a temporary name and renamed), or returns false when the
+    /// repository does not hold it.
+    /// </summary>
+    /// <exception cref="ArchiveException">The archived file is damaged (<see cref="ArchiveException.Damaged"/>) or unreadable.</exception>
+    public bool TryRestore(ArchivedFileName name, string destination)
+    {
+        using var archived = TryOpenArchived(name);
+        if (archived is null)
+            return false;
+        string temp = destination + ".pgwal-tmp";
+        try
+        {
+            using (var output = File.OpenHandle(temp, FileMode.Create, FileAccess.Write))
+                ArchiveFileCodec.Read(archived, PathOf(name), (chunk, offset) => RandomAccess.Write(output, chunk, offset));
+            File.Move(temp, destination, overwrite: true);
+            return true;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>
+    /// The original bytes of <paramref name="name"/>, checked, or null when the repository does not
+    /// hold it. Holds the whole file in memory: for history files and tests; restore segments with
+    /// <see cref="TryRestore"/>.
     /// </summary>
     /// <exception cref="ArchiveException">The archived file is damaged (<see cref="ArchiveException.Damaged"/>) or unreadable.</exception>
     public byte[]? TryRead(ArchivedFileName name)
     {
-        string file = PathOf(name);
-        byte[] raw;
+        using var archived = TryOpenArchived(name);
+        if (archived is null)
+            return null;
+        var content = new MemoryStream();
+        ArchiveFileCodec.Read(archived, PathOf(name), (chunk, _) => content.Write(chunk));
+        return content.ToArray();
+    }
+
+    // Checks every byte of an archived file (both checksums) without keeping it.
+    internal static void VerifyFile(string path)
+    {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        ArchiveFileCodec.Read(file, path, static (_, _) => { });
+    }
+
+    private SafeFileHandle? TryOpenArchived(ArchivedFileName name)
+    {
         try
         {
-            raw = File.ReadAllBytes(file);
+            return File.OpenHandle(PathOf(name), FileMode.Open, FileAccess.Read);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }
-        catch (DirectoryNotFoundException)
+    }
+
+    // Identical content under the name already archived: fine; anything else: refused.
+    private PushOutcome SameAsArchived(string target, ArchivedFileName name, SafeFileHandle source, long length)
+    {
+        using var archived = File.OpenHandle(target, FileMode.Open, FileAccess.Read);
+        var buffer = new byte[ArchiveFileHeader.ChunkSize];
+        bool same = true;
+        long archivedLength = 0;
+        ArchiveFileCodec.Read(archived, target, (chunk, offset) =>
         {
-            return null;
-        }
-        return Decode(raw, file);
-    }
-
-    // Checks the header and both checksums; returns the original bytes.
-    internal static byte[] Decode(byte[] raw, string file)
-    {
-        if (ArchiveFileHeader.TryRead(raw, out var header) is { } problem)
-            throw new ArchiveException($"archive file \"{file}\" is damaged: {problem}", damaged: true);
-        if (header.StoredLength != (ulong)(raw.Length - ArchiveFileHeader.Size))
-            throw new ArchiveException($"archive file \"{file}\" is damaged: header says {header.StoredLength} stored bytes, the file has {raw.Length - ArchiveFileHeader.Size}", damaged: true);
-        if (header.OriginalLength > ArchiveCodecs.MaxOriginalLength)
-            throw new ArchiveException($"archive file \"{file}\" is damaged: original length {header.OriginalLength} is beyond {ArchiveCodecs.MaxOriginalLength}", damaged: true);
-        var stored = raw.AsSpan(ArchiveFileHeader.Size);
-        uint storedCrc = Crc32C.Compute(stored);
-        if (storedCrc != header.StoredCrc)
-            throw new ArchiveException($"archive file \"{file}\" is damaged: stored data checksum mismatch (header {header.StoredCrc:X8}, computed {storedCrc:X8})", damaged: true);
-        if (header.Codec == ArchiveCodec.None && header.OriginalLength != header.StoredLength)
-            throw new ArchiveException($"archive file \"{file}\" is damaged: uncompressed, yet {header.OriginalLength} original and {header.StoredLength} stored bytes", damaged: true);
-        byte[] content = ArchiveCodecs.Decompress(header.Codec, stored, (int)header.OriginalLength, file);
-        uint crc = Crc32C.Compute(content);
-        if (crc != header.OriginalCrc)
-            throw new ArchiveException($"archive file \"{file}\" is damaged: restored data checksum mismatch (header {header.OriginalCrc:X8}, computed {crc:X8})", damaged: true);
-        return content;
-    }
-
-    private PushOutcome SameAsArchived(string target, ArchivedFileName name, byte[] content)
-    {
-        byte[] archived = Decode(File.ReadAllBytes(target), target);
-        if (archived.AsSpan().SequenceEqual(content))
+            archivedLength = offset + chunk.Length;
+            if (!same || offset + chunk.Length > length)
+            {
+                same = false;
+                return;
+            }
+            int got = FileSystemWalStorage.ReadFully(source, buffer.AsSpan(0, chunk.Length), offset);
+            same = got == chunk.Length && chunk.SequenceEqual(buffer.AsSpan(0, got));
+        });
+        if (same && archivedLength == length)
             return PushOutcome.AlreadyArchived;
         throw new ArchiveException(name.Kind == ArchivedFileKind.History
             ? $"history file \"{name}\" is already archived with different content; history files are never overwritten"
-            : $"archive file \"{name}\" already exists in \"{Path}\" with different content ({archived.Length} bytes archived, {content.Length} offered); not overwritten");
+            : $"archive file \"{name}\" already exists in \"{Path}\" with different content ({archivedLength} bytes archived, {length} offered); not overwritten");
     }
 
-    private static byte[] ReadSource(string sourcePath, ArchivedFileName name)
+    private static SafeFileHandle OpenSource(string sourcePath, ArchivedFileName name, out long length)
     {
-        long length;
+        SafeFileHandle handle;
         try
         {
-            length = new FileInfo(sourcePath).Length;
+            handle = File.OpenHandle(sourcePath, FileMode.Open, FileAccess.Read);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new ArchiveException($"could not open file \"{sourcePath}\": No such file or directory");
         }
+        length = RandomAccess.GetLength(handle);
         long limit = name.Kind == ArchivedFileKind.History || name.Kind == ArchivedFileKind.BackupHistory ? MaxHistoryLength : ArchiveCodecs.MaxOriginalLength;
         if (length > limit)
+        {
+            handle.Dispose();
             throw new ArchiveException($"file \"{sourcePath}\" is {length} bytes, more than a {name.Kind} file can be ({limit})");
-        return File.ReadAllBytes(sourcePath);
+        }
+        return handle;
     }
 
     // A segment (or .partial) must be a whole segment whose first page names it, of this cluster.
-    private void CheckSegment(byte[] content, ArchivedFileName name, string sourcePath)
+    private void CheckSegment(SafeFileHandle source, long length, ArchivedFileName name, string sourcePath)
     {
-        if (content.Length < PageHeader.LongSize)
-            throw new ArchiveException($"file \"{sourcePath}\" is {content.Length} bytes, too short for a WAL segment");
-        var page = PageHeader.Read(content);
+        var first = new byte[PageHeader.LongSize];
+        if (length < PageHeader.LongSize || FileSystemWalStorage.ReadFully(source, first, 0) != first.Length)
+            throw new ArchiveException($"file \"{sourcePath}\" is {length} bytes, too short for a WAL segment");
+        var page = PageHeader.Read(first);
         if (PageHeader.VersionOf(page.Magic) == WalVersion.Unknown)
             throw new ArchiveException($"file \"{sourcePath}\" is not a WAL segment: invalid magic number {page.Magic:X4} in its first page");
         if (!page.IsLong)
             throw new ArchiveException($"file \"{sourcePath}\" is not a WAL segment: its first page has no long header");
-        if (!WalGeometry.IsValidSegmentSize(page.SegmentSize) || content.Length != page.SegmentSize)
-            throw new ArchiveException($"file \"{sourcePath}\" is {content.Length} bytes, but its first page says segments are {page.SegmentSize} bytes");
+        if (!WalGeometry.IsValidSegmentSize(page.SegmentSize) || length != page.SegmentSize)
+            throw new ArchiveException($"file \"{sourcePath}\" is {length} bytes, but its first page says segments are {page.SegmentSize} bytes");
         var geometry = new WalGeometry((int)page.SegmentSize);
         SegmentFileName.TryParseLeading(name.Name, geometry, out _, out var segment);
         var expected = geometry.SegmentStart(segment);
@@ -226,11 +260,11 @@ public sealed partial class WalRepository
         {
             if (known != page.SystemIdentifier)
                 throw new ArchiveException($"file \"{sourcePath}\" belongs to another cluster: system identifier {page.SystemIdentifier}, this repository's is {known}");
-            if (SegmentSize is { } size && size != content.Length)
-                throw new ArchiveException($"file \"{sourcePath}\" is a {content.Length}-byte segment, this repository's segments are {size} bytes");
+            if (SegmentSize is { } size && size != length)
+                throw new ArchiveException($"file \"{sourcePath}\" is a {length}-byte segment, this repository's segments are {size} bytes");
             return;
         }
-        RecordSystemIdentifier(page.SystemIdentifier, content.Length, sourcePath);
+        RecordSystemIdentifier(page.SystemIdentifier, (int)length, sourcePath);
     }
 
     private void RecordSystemIdentifier(ulong systemIdentifier, int segmentSize, string sourcePath)
@@ -310,15 +344,5 @@ public sealed partial class WalRepository
             }
         }
         return (compression, sysid, segmentSize);
-    }
-
-    private static void WriteDurably(string path, ArchiveFileHeader header, ReadOnlySpan<byte> stored)
-    {
-        using var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write);
-        Span<byte> head = stackalloc byte[ArchiveFileHeader.Size];
-        header.Write(head);
-        RandomAccess.Write(handle, head, 0);
-        RandomAccess.Write(handle, stored, ArchiveFileHeader.Size);
-        FileSystemWalStorage.SyncHandle(handle, dataOnly: false, path);
     }
 }

@@ -3,7 +3,10 @@
 //   0 u8[8] magic "PGWALARC" | 8 u16 version (1) | 10 u8 codec | 11 u8 pad (0) | 12 u32 reserved (0)
 //  16 u64 original length | 24 u64 stored length | 32 u32 CRC-32C of the original bytes
 //  36 u32 CRC-32C of the stored bytes | 40 u32 reserved (0) | 44 u32 CRC-32C of bytes 0..43
-// Little-endian. The stored bytes follow at 48 and run to the end of the file.
+// Little-endian. The stored bytes follow at 48 and run to the end of the file: for codec none the
+// original bytes; for lz4 and zstd one chunk per ChunkSize bytes of original (the last may be
+// shorter), each a u32 length and that many bytes of one LZ4 block / one zstd frame. Chunks keep
+// every reader and writer to two small buffers, whatever the size of the segment.
 using System.Buffers.Binary;
 
 namespace PgWal.Format;
@@ -24,6 +27,12 @@ public readonly record struct ArchiveFileHeader(ArchiveCodec Codec, ulong Origin
 {
     /// <summary>Bytes before the stored content.</summary>
     public const int Size = 48;
+
+    /// <summary>Original bytes per compressed chunk.</summary>
+    public const int ChunkSize = 1024 * 1024;
+
+    /// <summary>Bytes in front of each compressed chunk (its stored length).</summary>
+    public const int ChunkHeaderSize = 4;
 
     /// <summary>The only version written and read.</summary>
     public const ushort CurrentVersion = 1;

@@ -47,6 +47,29 @@ public sealed class WalRepositoryTests
             Assert.True(new FileInfo(repo.PathOf(Name(Path.GetFileName(segments[0])))).Length < new FileInfo(segments[0]).Length / 2, "compressed");
     }
 
+    [Theory]
+    [InlineData(ArchiveCodec.Zstd)]
+    [InlineData(ArchiveCodec.Lz4)]
+    [InlineData(ArchiveCodec.None)]
+    public void SixteenMegabyteSegments_GoThroughManyChunks_AndRestoreByteForByte(ArchiveCodec codec)
+    {
+        var f = RealWalFixture.Get("switch-16mb");
+        using var dir = new TempDirectory("repo16");
+        var repo = WalRepository.Create(dir.Combine("r"), codec);
+        Assert.NotEmpty(Segments(f));
+        foreach (string s in Segments(f))
+        {
+            Assert.Equal(16 * ArchiveFileHeader.ChunkSize, new FileInfo(s).Length);
+            var name = Name(Path.GetFileName(s));
+            repo.Push(s, name);
+            Assert.Equal(PushOutcome.AlreadyArchived, repo.Push(s, name));
+            Assert.True(repo.TryRestore(name, dir.Combine("RECOVERYXLOG")));
+            Assert.True(File.ReadAllBytes(s).AsSpan().SequenceEqual(File.ReadAllBytes(dir.Combine("RECOVERYXLOG"))));
+        }
+        Assert.False(repo.TryRestore(Name("0000000100000000000000EE"), dir.Combine("absent")));
+        Assert.False(File.Exists(dir.Combine("absent")));
+    }
+
     [Fact]
     public void Push_IsIdempotent_AndNeverReplacesDifferentContent()
     {
