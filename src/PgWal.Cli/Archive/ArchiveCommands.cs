@@ -27,7 +27,7 @@ internal static class ArchiveCommands
     {
         var command = new Command("archive", "A WAL archive repository for PgWal and PostgreSQL (archive_command / restore_command)")
         {
-            Init(), Push(), Get(), ArchiveInventoryCommands.List(), ArchiveInventoryCommands.Verify(), ArchiveInventoryCommands.Cleanup(),
+            Init(), Push(), Get(), ArchiveInventoryCommands.List(), ArchiveInventoryCommands.Verify(), ArchiveInventoryCommands.Cleanup(), ShowTargetCommand.Create(),
         };
         return command;
     }

@@ -65,6 +65,22 @@ public sealed class RealPostgresArchiveTests
             Assert.Contains("restored log file", r1.Log());
             Assert.Equal("2000", r1.Sql("SELECT count(*) FROM t"));
             Assert.Equal("00000002", r1.Sql("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"));
+
+            // pgwal archive show-target, reading only the repository, predicted that stop exactly.
+            var show = PgTools.Pgwal(["archive", "show-target", "--repo", repo, "--timeline", "1", "--name", "before_accident", "--json"]);
+            Assert.True(show.ExitCode == 0, show.Stderr);
+            var json = System.Text.Json.JsonDocument.Parse(show.StdoutText).RootElement;
+            Assert.True(json.GetProperty("reached").GetBoolean());
+            Assert.Equal(r1.Sql("SELECT pg_last_wal_replay_lsn()"), json.GetProperty("replayed_up_to").GetString());
+            Assert.StartsWith("recovery stopping at restore point \"before_accident\", time ", json.GetProperty("message").GetString());
+            Assert.Contains($"redo done at {json.GetProperty("stop_record_lsn").GetString()} ", r1.Log());
+            // The same stop as an LSN target (inclusive: after the record starting there), and a name never made.
+            var byLsn = PgTools.Pgwal(["archive", "show-target", "--repo", repo, "--timeline", "1", "--lsn", json.GetProperty("stop_record_lsn").GetString()!, "--json"]);
+            Assert.True(byLsn.ExitCode == 0, byLsn.Stderr);
+            Assert.Equal(json.GetProperty("replayed_up_to").GetString(), System.Text.Json.JsonDocument.Parse(byLsn.StdoutText).RootElement.GetProperty("replayed_up_to").GetString());
+            var never = PgTools.Pgwal(["archive", "show-target", "--repo", repo, "--timeline", "1", "--name", "no_such_point"]);
+            Assert.Equal(3, never.ExitCode);
+            Assert.Contains("recovery ended before configured recovery target was reached", never.Stderr);
             r1.Sql("INSERT INTO t VALUES (99999, 'on timeline 2')");
             string last2 = r1.Sql("SELECT pg_walfile_name(pg_switch_wal())");
             r1.WaitFor($"SELECT last_archived_wal >= '{last2}' FROM pg_stat_archiver", "t", Patience);

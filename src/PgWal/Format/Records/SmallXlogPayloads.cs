@@ -55,6 +55,20 @@ public static class SmallXlogPayloads
         Encoding.UTF8.GetBytes(name, destination[8..]);
     }
 
+    /// <summary>Decodes <c>xl_restore_point</c> (its time and NUL-terminated name); false when too short.</summary>
+    public static bool TryReadRestorePoint(ReadOnlySpan<byte> data, out long timestampTz, out string name)
+    {
+        timestampTz = 0;
+        name = "";
+        if (data.Length < RestorePointSize)
+            return false;
+        timestampTz = BinaryPrimitives.ReadInt64LittleEndian(data);
+        var raw = data.Slice(8, RestorePointNameSize);
+        int nul = raw.IndexOf((byte)0);
+        name = Encoding.UTF8.GetString(nul < 0 ? raw : raw[..nul]);
+        return true;
+    }
+
     /// <summary>Encodes the minimal commit/abort body: just the timestamp.</summary>
     public static void WriteXactTime(Span<byte> destination, long timestampTz)
         => BinaryPrimitives.WriteInt64LittleEndian(destination, timestampTz);

@@ -79,6 +79,37 @@ internal sealed class TransactionDescriber : IRecordDescriber
         }
     }
 
+    /// <summary>
+    /// For a commit or abort record (plain or prepared): whether it commits, the transaction it
+    /// ends (the prepared transaction's <c>twophase_xid</c> for the prepared variants, as recovery
+    /// targets use it) and its <c>xact_time</c>. False for other records and truncated ones.
+    /// </summary>
+    internal static bool TryReadCompletion(DecodedRecord record, out bool commit, out uint xid, out long time)
+    {
+        commit = false;
+        xid = 0;
+        time = 0;
+        if (record.RmgrId != RmgrIds.Transaction)
+            return false;
+        byte op = (byte)(record.Info & XactInfo.OpMask);
+        if (op is not (XactInfo.Commit or XactInfo.CommitPrepared or XactInfo.Abort or XactInfo.AbortPrepared))
+            return false;
+        var d = record.MainData;
+        if (d.Length < SmallXlogPayloads.XactMinimalSize)
+            return false;
+        commit = op is XactInfo.Commit or XactInfo.CommitPrepared;
+        time = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(d);
+        xid = record.Xid;
+        if (op is XactInfo.CommitPrepared or XactInfo.AbortPrepared)
+        {
+            var p = new Parsed();
+            if (!Parse(d, record.Info, commit, ref p) && p.TwoPhaseXid == 0)
+                return false;
+            xid = p.TwoPhaseXid;
+        }
+        return true;
+    }
+
     /// <summary>The pieces ParseCommitRecord / ParseAbortRecord find: counts and where arrays start.</summary>
     private ref struct Parsed
     {
