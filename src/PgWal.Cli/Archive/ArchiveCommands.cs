@@ -27,7 +27,7 @@ internal static class ArchiveCommands
     {
         var command = new Command("archive", "A WAL archive repository for PgWal and PostgreSQL (archive_command / restore_command)")
         {
-            Init(), Push(), Get(), ArchiveInventoryCommands.List(), ArchiveInventoryCommands.Verify(), ArchiveInventoryCommands.Cleanup(), ShowTargetCommand.Create(),
+            Init(), Push(), Get(), Prefetch(), ArchiveInventoryCommands.List(), ArchiveInventoryCommands.Verify(), ArchiveInventoryCommands.Cleanup(), ShowTargetCommand.Create(),
         };
         return command;
     }
@@ -71,17 +71,54 @@ internal static class ArchiveCommands
         var repo = Repo();
         var name = new Argument<string>("NAME") { Description = "the file wanted (PostgreSQL's %f)" };
         var destination = new Argument<string>("DEST") { Description = "where to write it (PostgreSQL's %p)" };
-        var command = new Command("get", "Restore one archived file (restore_command): exit 1 when the repository does not have it") { repo, name, destination };
+        var prefetch = CliOptions.Int("--prefetch", null, "restore this many following segments ahead into --spool, in the background", 0, 256, 0);
+        var spool = new Option<string?>("--spool") { Description = "the prefetch spool directory (on the file system of DEST, so that taking a file is a rename)" };
+        var command = new Command("get", "Restore one archived file (restore_command): exit 1 when the repository does not have it") { repo, name, destination, prefetch, spool };
         command.SetAction(p =>
         {
             int code = CommandBoundary.Run("archive get", () =>
             {
                 var file = ParseName(p.GetValue(name)!);
+                int ahead = p.GetValue(prefetch);
+                if (ahead > 0 && p.GetValue(spool) is null)
+                    throw new UsageException("--prefetch needs --spool DIR");
                 var r = WalRepository.Open(p.GetValue(repo)!);
-                return r.TryRestore(file, p.GetValue(destination)!) ? 0 : GetNotFound;
+                var queue = ahead > 0 ? new PrefetchSpool(p.GetValue(spool)!) : null;
+                bool found = (queue != null && file.Kind == ArchivedFileKind.Segment && queue.TryTake(file, p.GetValue(destination)!))
+                    || r.TryRestore(file, p.GetValue(destination)!);
+                if (found && queue != null && file.Kind == ArchivedFileKind.Segment)
+                    StartPrefetch(r.Path, queue.Directory, file.Name, ahead);
+                return found ? 0 : GetNotFound;
             });
             return code is 0 or GetNotFound ? code : GetFailed;
         });
+        return command;
+    }
+
+    // `archive prefetch` in the background, detached: PostgreSQL waits only for this get.
+    private static void StartPrefetch(string repo, string spool, string name, int count)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo { FileName = Environment.ProcessPath!, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pgwal.dll"));
+        foreach (string a in new[] { "archive", "prefetch", "--repo", repo, "--spool", spool, name, count.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            start.ArgumentList.Add(a);
+        System.Diagnostics.Process.Start(start)?.Dispose();
+    }
+
+    private static Command Prefetch()
+    {
+        var repo = Repo();
+        var spool = new Option<string>("--spool") { Description = "the spool directory", Required = true };
+        var name = new Argument<string>("NAME") { Description = "the segment just restored" };
+        var count = new Argument<int>("COUNT") { Description = "how many following segments to restore ahead" };
+        var command = new Command("prefetch", "Restore the segments after NAME into the spool (started by get --prefetch)") { repo, spool, name, count };
+        command.SetAction(p => CommandBoundary.Run("archive prefetch", () =>
+        {
+            var file = ParseName(p.GetValue(name)!);
+            new PrefetchSpool(p.GetValue(spool)!).Fill(WalRepository.Open(p.GetValue(repo)!), file, Math.Clamp(p.GetValue(count), 0, 256));
+            return 0;
+        }));
         return command;
     }
 

@@ -89,9 +89,12 @@ public sealed class RealPostgresArchiveTests
         Assert.True(history.ExitCode == 0, history.Stderr);
         Assert.StartsWith("1\t", File.ReadAllText(dir.Combine("00000002.history")));
 
-        // Restore 2: the same backup, recovery_target_timeline = 'latest': it must follow timeline 2.
+        // Restore 2: the same backup, recovery_target_timeline = 'latest' (and get prefetching ahead): it must follow timeline 2.
         string second = Restore(dir, "restore2");
-        using var r2 = ScratchCluster.StartExisting(second, restoring + "recovery_target_timeline = 'latest'\nrecovery_target_action = 'promote'\n");
+        Directory.CreateDirectory(dir.Combine("spool"));
+        ScratchCluster.MakeShared(dir.Combine("spool"));
+        string prefetching = $"restore_command = '{pgwal} archive get --repo {repo} --prefetch 4 --spool {dir.Combine("spool")} %f %p'\n";
+        using var r2 = ScratchCluster.StartExisting(second, prefetching + "recovery_target_timeline = 'latest'\nrecovery_target_action = 'promote'\n");
         r2.WaitFor("SELECT pg_is_in_recovery()", "f", Patience);
         Assert.Equal("on timeline 2", r2.Sql("SELECT v FROM t WHERE id = 99999"));
         Assert.Equal("2001", r2.Sql("SELECT count(*) FROM t"));

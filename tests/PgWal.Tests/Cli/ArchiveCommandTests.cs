@@ -10,6 +10,39 @@ namespace PgWal.Tests.Cli;
 public sealed class ArchiveCommandTests
 {
     [Fact]
+    public void GetWithPrefetch_RestoresTheNextSegmentsAhead_AndTheNextGetTakesThemFromTheSpool()
+    {
+        var f = RealWalFixture.Get("mixed-1mb");
+        using var dir = new TempDirectory("prefetch");
+        string repo = dir.Combine("repo"), spool = dir.Combine("spool");
+        Assert.Equal(0, PgTools.Pgwal(["archive", "init", "--repo", repo]).ExitCode);
+        var segments = Directory.GetFiles(f.WalDirectory).Where(p => Path.GetFileName(p).Length == 24).Order(StringComparer.Ordinal).ToArray();
+        Assert.True(segments.Length >= 3);
+        foreach (string s in segments)
+            Assert.Equal(0, PgTools.Pgwal(["archive", "push", "--repo", repo, s]).ExitCode);
+        string[] names = segments.Select(p => Path.GetFileName(p)).ToArray();
+
+        var first = PgTools.Pgwal(["archive", "get", "--repo", repo, "--prefetch", "2", "--spool", spool, names[0], dir.Combine("RECOVERYXLOG")]);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Equal(File.ReadAllBytes(segments[0]), File.ReadAllBytes(dir.Combine("RECOVERYXLOG")));
+        // The background prefetch restores the next two segments into the spool.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!(File.Exists(Path.Combine(spool, names[1])) && File.Exists(Path.Combine(spool, names[2]))) && DateTime.UtcNow < deadline)
+            Thread.Sleep(100);
+        Assert.True(File.Exists(Path.Combine(spool, names[1])) && File.Exists(Path.Combine(spool, names[2])), "prefetched: " + string.Join(", ", Directory.GetFiles(spool).Select(Path.GetFileName)));
+        Assert.Equal(File.ReadAllBytes(segments[1]), File.ReadAllBytes(Path.Combine(spool, names[1])));
+
+        // The next get is served from the spool: it succeeds even with the repository's copy gone.
+        File.Delete(Directory.GetFiles(repo, names[1] + ".pgwal", SearchOption.AllDirectories).Single());
+        var second = PgTools.Pgwal(["archive", "get", "--repo", repo, "--prefetch", "2", "--spool", spool, names[1], dir.Combine("RECOVERYXLOG")]);
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        Assert.Equal(File.ReadAllBytes(segments[1]), File.ReadAllBytes(dir.Combine("RECOVERYXLOG")));
+        Assert.False(File.Exists(Path.Combine(spool, names[1])));
+
+        Assert.Equal(200, PgTools.Pgwal(["archive", "get", "--repo", repo, "--prefetch", "2", names[1], dir.Combine("X")]).ExitCode);   // no --spool
+    }
+
+    [Fact]
     public void Get_ExitCodes_TellAbsentFromBroken()
     {
         var f = RealWalFixture.Get("mixed-1mb");
