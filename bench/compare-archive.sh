@@ -4,7 +4,7 @@
 # and level; synchronous, and asynchronous push) and against `cp` + fsync (the limit). Same machine,
 # same run, tools alternating per segment.
 #
-# Usage: [SEGMENTS=16] [SCALE=12] [BENCH_DIR=/tmp/pgwal-bench] [BENCH_PORT=54396] [PGWAL=native|jit|cmd] \
+# Usage: [SEGMENTS=16] [SCALE=12] [GET_GAP_MS=0] [BENCH_DIR=/tmp/pgwal-bench] [BENCH_PORT=54396] [PGWAL=native|jit|cmd] \
 #        bench/compare-archive.sh
 #
 # 1. A scratch PostgreSQL 15 cluster (as the `postgres` user, 127.0.0.1 only) runs `pgbench -i -s SCALE`
@@ -14,6 +14,10 @@
 #    once per tool, each tool in a fresh repository, one process per segment as PostgreSQL's archiver
 #    runs it; then every segment is restored once per tool into a scratch file. Everything runs as the
 #    postgres user (pgBackRest refuses root), timed by one Python process (fork + exec + the tool).
+#    The prefetch row restores the next 4 segments in the background after each get; the gets here
+#    follow each other with no replay in between, so it shows the floor of a get served from the spool
+#    only when the background work kept up. GET_GAP_MS pauses between segments of the get pass, as
+#    replaying a segment would (the prefetch then has time to work ahead).
 # 3. Prints per row: median ms per segment, MB/s (16 MB / median), and the compression ratio
 #    (original bytes / repository bytes).
 set -euo pipefail
@@ -103,11 +107,14 @@ get = {
     "pgwal lz4": lambda f: pgwal + ["archive", "get", "--repo", f"{S}/pgwal-lz4", f, f"{S}/restored"],
     "pgBackRest lz4 1": lambda f: pgbr("pgbr-lz4", "archive-get", f, f"{S}/restored"),
     "pgwal none": lambda f: pgwal + ["archive", "get", "--repo", f"{S}/pgwal-none", f, f"{S}/restored"],
+    "pgwal zstd, --prefetch 4": lambda f: pgwal + ["archive", "get", "--repo", f"{S}/pgwal-zstd", "--prefetch", "4", "--spool", f"{S}/spool", f, f"{S}/restored"],
     "cp": lambda f: ["cp", f"{S}/cp/{f}", f"{S}/restored"],
 }
+gap = int(os.environ.get("GET_GAP_MS", "0")) / 1000
 def run(table):
     times = {k: [] for k in table}
     for f in segs:
+        if table is get and gap > 0: time.sleep(gap)
         for name, cmd in table.items():
             if os.path.exists(f"{S}/restored"): os.remove(f"{S}/restored")
             t = time.perf_counter()
@@ -134,4 +141,4 @@ for k, v in gt.items():
 PY
 chown postgres: "$S/time.py"
 log "timing push and get (${#segs[@]} segments per tool)"
-"${as_pg[@]}" python3 "$S/time.py" "$S" "$(IFS=$'\x1f'; echo "${PG[*]}")" "${segs[@]}"
+"${as_pg[@]}" env GET_GAP_MS="${GET_GAP_MS:-0}" python3 "$S/time.py" "$S" "$(IFS=$'\x1f'; echo "${PG[*]}")" "${segs[@]}"

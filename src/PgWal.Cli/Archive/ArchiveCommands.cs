@@ -86,7 +86,7 @@ internal static class ArchiveCommands
                 var queue = ahead > 0 ? new PrefetchSpool(p.GetValue(spool)!) : null;
                 bool found = (queue != null && file.Kind == ArchivedFileKind.Segment && queue.TryTake(file, p.GetValue(destination)!))
                     || r.TryRestore(file, p.GetValue(destination)!);
-                if (found && queue != null && file.Kind == ArchivedFileKind.Segment)
+                if (found && queue != null && file.Kind == ArchivedFileKind.Segment && queue.NeedsFill(ahead))
                     StartPrefetch(r.Path, queue.Directory, file.Name, ahead);
                 return found ? 0 : GetNotFound;
             });

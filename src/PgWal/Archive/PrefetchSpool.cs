@@ -48,6 +48,13 @@ public sealed class PrefetchSpool
     }
 
     /// <summary>
+    /// True when fewer than half of <paramref name="count"/> segments are spooled: time to start a
+    /// filler (starting a process for every get would cost more than it saves).
+    /// </summary>
+    public bool NeedsFill(int count)
+        => System.IO.Directory.EnumerateFiles(Directory).Count(f => SegmentFileName.IsSegmentFileName(System.IO.Path.GetFileName(f))) < Math.Max(1, (count + 1) / 2);
+
+    /// <summary>
     /// Restores the <paramref name="count"/> segments after <paramref name="current"/> (same
     /// timeline) that are not spooled yet, stopping at the first the repository does not hold, and
     /// removes every other spooled file. Returns at once when another filler holds the spool.
