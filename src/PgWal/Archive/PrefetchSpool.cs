@@ -37,10 +37,22 @@ public sealed class PrefetchSpool
         {
             File.Move(spooled, destination, overwrite: true);
         }
+        catch (FileNotFoundException)
+        {
+            return false;   // a filler removed it meanwhile (no longer wanted): restore from the repository
+        }
         catch (IOException) when (File.Exists(spooled))
         {
+            // Another file system: copy, then rename into place.
             string temp = destination + ".pgwal-tmp";
-            File.Copy(spooled, temp, overwrite: true);
+            try
+            {
+                File.Copy(spooled, temp, overwrite: true);
+            }
+            catch (FileNotFoundException)
+            {
+                return false;
+            }
             File.Move(temp, destination, overwrite: true);
             File.Delete(spooled);
         }
