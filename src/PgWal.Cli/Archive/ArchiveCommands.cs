@@ -11,7 +11,6 @@
 using System.CommandLine;
 using PgWal.Archive;
 using PgWal.Cli.Common;
-using PgWal.Format;
 
 namespace PgWal.Cli.Archive;
 
@@ -41,9 +40,9 @@ internal static class ArchiveCommands
         var command = new Command("init", "Create an empty repository") { repo, compress };
         command.SetAction(p => CommandBoundary.Run("archive init", () =>
         {
-            ArchiveCodecs(p.GetValue(compress)!, out var codec);
+            ArchiveCodecs.TryParse(p.GetValue(compress)!, out var codec);   // the choice option admits no other name
             var r = WalRepository.Create(p.GetValue(repo)!, codec);
-            Console.WriteLine($"created archive repository \"{r.Path}\" ({p.GetValue(compress)} compression)");
+            Console.WriteLine($"created archive repository \"{r.Path}\" ({ArchiveCodecs.Name(codec)} compression)");
             return 0;
         }));
         return command;
@@ -98,11 +97,7 @@ internal static class ArchiveCommands
     // `archive prefetch` in the background, detached: PostgreSQL waits only for this get.
     private static void StartPrefetch(string repo, string spool, string name, int count)
     {
-        var start = new System.Diagnostics.ProcessStartInfo { FileName = Environment.ProcessPath!, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pgwal.dll"));
-        foreach (string a in new[] { "archive", "prefetch", "--repo", repo, "--spool", spool, name, count.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-            start.ArgumentList.Add(a);
+        var start = SelfProcess.StartInfo(["archive", "prefetch", "--repo", repo, "--spool", spool, name, count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         System.Diagnostics.Process.Start(start)?.Dispose();
     }
 
@@ -128,7 +123,4 @@ internal static class ArchiveCommands
             throw new UsageException(problem);
         return parsed;
     }
-
-    private static void ArchiveCodecs(string name, out ArchiveCodec codec)
-        => codec = name switch { "lz4" => ArchiveCodec.Lz4, "none" => ArchiveCodec.None, _ => ArchiveCodec.Zstd };
 }

@@ -93,9 +93,7 @@ internal static class ArchiveInventoryCommands
     }
 
     private static string Header(WalRepository r)
-        => $"repository \"{r.Path}\": {(r.SystemIdentifier is { } id ? $"system identifier {id}, {r.SegmentSize / 1048576} MB segments" : "no WAL yet")}, {ArchiveCodecName(r)} compression";
-
-    private static string ArchiveCodecName(WalRepository r) => r.Compression.ToString().ToLowerInvariant();
+        => $"repository \"{r.Path}\": {(r.SystemIdentifier is { } id ? $"system identifier {id}, {r.SegmentSize / 1048576} MB segments" : "no WAL yet")}, {ArchiveCodecs.Name(r.Compression)} compression";
 
     private static void PrintTimeline(TimelineInventory t)
     {
@@ -125,7 +123,7 @@ internal static class ArchiveInventoryCommands
             ["repository"] = r.Path,
             ["system_identifier"] = r.SystemIdentifier?.ToString(),
             ["segment_size"] = r.SegmentSize,
-            ["compression"] = ArchiveCodecName(r),
+            ["compression"] = ArchiveCodecs.Name(r.Compression),
             ["timelines"] = timelines.Select(t => new Dictionary<string, object?>
             {
                 ["timeline"] = (long)t.Timeline.Value,

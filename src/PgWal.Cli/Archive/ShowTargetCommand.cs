@@ -8,6 +8,7 @@ using System.CommandLine;
 using System.Globalization;
 using PgWal.Archive;
 using PgWal.Cli.Common;
+using PgWal.Diagnostics;
 using PgWal.Format;
 
 namespace PgWal.Cli.Archive;
@@ -59,8 +60,7 @@ internal static class ShowTargetCommand
         {
             if (!DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
                 throw new UsageException($"invalid value for --time: \"{time}\" (must be a timestamp, e.g. 2026-12-02 07:45:00+00)");
-            long micros = (t.UtcTicks - new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks) / 10;
-            return new RecoveryTarget(RecoveryTargetKind.Time, Time: micros, Inclusive: inclusive);
+            return new RecoveryTarget(RecoveryTargetKind.Time, Time: PgTimestamp.FromDateTimeOffset(t), Inclusive: inclusive);
         }
         if (System.Text.Encoding.UTF8.GetByteCount(name!) >= 64)
             throw new UsageException($"invalid value for --name: \"{name}\" (at most 63 bytes, as restore point names)");
@@ -80,7 +80,7 @@ internal static class ShowTargetCommand
     }
 
     private static string Describe(TransactionEnd? e) => e is null ? "none"
-        : $"{(e.Commit ? "commit" : "abort")} of transaction {e.Xid} at {e.Lsn}, time {RecoveryTargetSearch.Timestamp(e.Time)}";
+        : $"{(e.Commit ? "commit" : "abort")} of transaction {e.Xid} at {e.Lsn}, time {PgTimestamp.Format(e.Time)}";
 
     private static Dictionary<string, object?> Json(TargetSearchResult r) => new()
     {
@@ -96,6 +96,6 @@ internal static class ShowTargetCommand
 
     private static Dictionary<string, object?>? End(TransactionEnd? e) => e is null ? null : new()
     {
-        ["xid"] = (long)e.Xid, ["commit"] = e.Commit, ["lsn"] = e.Lsn.ToString(), ["time"] = RecoveryTargetSearch.Timestamp(e.Time),
+        ["xid"] = (long)e.Xid, ["commit"] = e.Commit, ["lsn"] = e.Lsn.ToString(), ["time"] = PgTimestamp.Format(e.Time),
     };
 }

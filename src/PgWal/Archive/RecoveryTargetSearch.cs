@@ -6,7 +6,7 @@
 // target stops after the first restore point of that name. Also says which transaction ends were
 // the last replayed and the first not replayed, or that the target is never reached and where the
 // archived WAL ends.
-using PgWal.Diagnostics.Text;
+using PgWal.Diagnostics;
 using PgWal.Format;
 using PgWal.Read;
 using PgWal.Rmgr.Describe;
@@ -98,7 +98,7 @@ public static class RecoveryTargetSearch
                 RecoveryTargetKind.Xid when target.Inclusive && end is { } e && e.Xid == target.Xid => Describe("after", e),
                 RecoveryTargetKind.Name when record.RmgrId == RmgrIds.Xlog && (record.Info & RecordHeader.RmgrInfoMask) == XlogInfo.RestorePoint
                     && SmallXlogPayloads.TryReadRestorePoint(record.MainData, out long rpTime, out string rpName) && rpName == target.Name
-                    => $"recovery stopping at restore point \"{rpName}\", time {Timestamp(rpTime)}",
+                    => $"recovery stopping at restore point \"{rpName}\", time {PgTimestamp.Format(rpTime)}",
                 _ => null,
             };
             if (after != null)
@@ -118,8 +118,6 @@ public static class RecoveryTargetSearch
     }
 
     private static string Describe(string where, TransactionEnd e)
-        => $"recovery stopping {where} {(e.Commit ? "commit" : "abort")} of transaction {e.Xid}, time {Timestamp(e.Time)}";
+        => $"recovery stopping {where} {(e.Commit ? "commit" : "abort")} of transaction {e.Xid}, time {PgTimestamp.Format(e.Time)}";
 
-    /// <summary>A TimestampTz as pg_waldump prints it.</summary>
-    public static string Timestamp(long timestampTz) => new TextBuffer().AppendTimestamp(timestampTz).ToString();
 }

@@ -1,5 +1,5 @@
 // RepositoryPageSource: WAL read straight out of an archive repository, one segment at a time in
-// memory (checked against its checksums when it is loaded). A damaged archived segment is a read
+// one reused buffer (checked against its checksums when it is loaded). A damaged archived segment is a read
 // error naming the file; a segment the repository does not hold is "missing" (the end of the WAL).
 using PgWal.Format;
 using PgWal.Read;
@@ -11,7 +11,8 @@ public sealed class RepositoryPageSource : IPageSource
 {
     private readonly WalRepository _repository;
     private readonly WalGeometry _geometry;
-    private byte[]? _segment;
+    private byte[]? _segment;          // the loaded segment's bytes (the first _length of them), reused
+    private int _length;
     private TimelineId _timeline;
     private SegmentNumber _number;
 
@@ -20,6 +21,7 @@ public sealed class RepositoryPageSource : IPageSource
     {
         _repository = repository;
         _geometry = new WalGeometry(repository.SegmentSize ?? throw new ArchiveException($"repository \"{repository.Path}\" holds no WAL yet"));
+        _length = -1;
     }
 
     /// <summary>The segment geometry of the repository's WAL.</summary>
@@ -32,29 +34,34 @@ public sealed class RepositoryPageSource : IPageSource
     public PageReadResult Read(TimelineId timeline, Lsn start, Span<byte> destination)
     {
         var number = _geometry.SegmentOf(start);
-        if (_segment is null || number != _number || timeline != _timeline)
+        if (_length < 0 || number != _number || timeline != _timeline)
         {
-            _segment = null;
+            _segment ??= GC.AllocateUninitializedArray<byte>(_geometry.SegmentSize);
+            _length = -1;
             string name = DescribeSegment(timeline, number);
             ArchivedFileName.TryParse(name, out var parsed);
             try
             {
-                _segment = _repository.TryRead(parsed);
+                _length = _repository.TryReadInto(parsed, _segment);
             }
             catch (IOException e)
             {
                 return new PageReadResult(PageReadStatus.Error, 0, e.Message);
             }
-            if (_segment is null)
+            if (_length < 0)
                 return new PageReadResult(PageReadStatus.SegmentMissing, 0, $"could not find file \"{name}\" in archive repository \"{_repository.Path}\"");
             (_timeline, _number) = (timeline, number);
         }
         int offset = _geometry.OffsetInSegment(start);
-        int n = Math.Min(destination.Length, _segment.Length - offset);
+        int n = Math.Max(0, Math.Min(destination.Length, _length - offset));
         _segment.AsSpan(offset, n).CopyTo(destination);
         return new PageReadResult(PageReadStatus.Ok, n);
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _segment = null;
+    public void Dispose()
+    {
+        _segment = null;
+        _length = -1;
+    }
 }

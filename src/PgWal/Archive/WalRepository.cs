@@ -173,6 +173,25 @@ public sealed partial class WalRepository
         return content.ToArray();
     }
 
+    /// <summary>
+    /// Reads <paramref name="name"/>, checked, into <paramref name="buffer"/> (reused by the caller:
+    /// nothing is allocated per file); returns its length, or -1 when the repository does not hold it.
+    /// </summary>
+    /// <exception cref="ArchiveException">The archived file is damaged, or longer than <paramref name="buffer"/>.</exception>
+    internal int TryReadInto(ArchivedFileName name, byte[] buffer)
+    {
+        using var archived = TryOpenArchived(name);
+        if (archived is null)
+            return -1;
+        var header = ArchiveFileCodec.Read(archived, PathOf(name), (chunk, offset) =>
+        {
+            if (offset + chunk.Length > buffer.Length)
+                throw new ArchiveException($"archive file \"{PathOf(name)}\" holds more than {buffer.Length} bytes, more than a segment of this repository");
+            chunk.CopyTo(buffer.AsSpan((int)offset));
+        });
+        return (int)header.OriginalLength;
+    }
+
     // Checks every byte of an archived file (both checksums) without keeping it.
     internal static void VerifyFile(string path)
     {
@@ -258,27 +277,32 @@ public sealed partial class WalRepository
             throw new ArchiveException($"file \"{sourcePath}\" does not hold segment {name.Name[..24]}: its first page is at {page.PageAddress}, the name says {expected}");
         if (SystemIdentifier is { } known)
         {
-            if (known != page.SystemIdentifier)
-                throw new ArchiveException($"file \"{sourcePath}\" belongs to another cluster: system identifier {page.SystemIdentifier}, this repository's is {known}");
-            if (SegmentSize is { } size && size != length)
-                throw new ArchiveException($"file \"{sourcePath}\" is a {length}-byte segment, this repository's segments are {size} bytes");
+            CheckSameCluster(page.SystemIdentifier, (int)length, known, SegmentSize, sourcePath);
             return;
         }
         RecordSystemIdentifier(page.SystemIdentifier, (int)length, sourcePath);
     }
 
+    // The first segment names the cluster: recorded once, under the lock, unless another process
+    // recorded a cluster meanwhile (then this segment must be of that one).
     private void RecordSystemIdentifier(ulong systemIdentifier, int segmentSize, string sourcePath)
     {
         using var guard = ConfigLock();
         var (_, current, currentSize) = ReadConfig(System.IO.Path.Combine(Path, ConfigFileName));
-        if (current is { } other && other != systemIdentifier)
-            throw new ArchiveException($"file \"{sourcePath}\" belongs to another cluster: system identifier {systemIdentifier}, this repository's is {other}");
-        if (currentSize is { } size && size != segmentSize)
-            throw new ArchiveException($"file \"{sourcePath}\" is a {segmentSize}-byte segment, this repository's segments are {size} bytes");
+        if (current is { } other)
+            CheckSameCluster(systemIdentifier, segmentSize, other, currentSize, sourcePath);
         SystemIdentifier = systemIdentifier;
         SegmentSize = segmentSize;
         if (current is null)
             WriteConfig();
+    }
+
+    private static void CheckSameCluster(ulong systemIdentifier, int segmentSize, ulong repositoryIdentifier, int? repositorySegmentSize, string sourcePath)
+    {
+        if (systemIdentifier != repositoryIdentifier)
+            throw new ArchiveException($"file \"{sourcePath}\" belongs to another cluster: system identifier {systemIdentifier}, this repository's is {repositoryIdentifier}");
+        if (repositorySegmentSize is { } size && size != segmentSize)
+            throw new ArchiveException($"file \"{sourcePath}\" is a {segmentSize}-byte segment, this repository's segments are {size} bytes");
     }
 
     // Serialises changes of the settings file between processes (an exclusive lock file).
