@@ -9,6 +9,7 @@
 // thread that started the worker exits.
 using System.Diagnostics;
 using System.Text.Json;
+using PgWal.Cli.Common;
 using PgWal.Cli.PageTest;
 using PgWal.Kv;
 using PgWal.Kv.Tree;
@@ -35,16 +36,9 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
     /// <summary>Runs the worker until a random moment in [minRun, maxRun] after it first committed, kills it, recovers, verifies.</summary>
     public Outcome Iterate(TimeSpan minRun, TimeSpan maxRun, Random random, Action<Progress>? onProgress)
     {
-        var start = new ProcessStartInfo
-        {
-            FileName = Environment.ProcessPath!, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        // The same program: the native executable itself, or `dotnet pgwal.dll` under the JIT host.
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pgwal.dll"));
-        foreach (var a in new[] { "kv", "worker", "-D", DataDirectory, "--clients", clients.ToString(), "--seed", seed.ToString(), "--ack-file", AckFile,
-                                  "--parent-pid", Environment.ProcessId.ToString() })
-            start.ArgumentList.Add(a);
+        var start = SelfProcess.StartInfo(["kv", "worker", "-D", DataDirectory, "--clients", clients.ToString(), "--seed", seed.ToString(), "--ack-file", AckFile,
+                                           "--parent-pid", Environment.ProcessId.ToString()]);
+        start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
         Process? child = null;
         lock (_gate)
         {
