@@ -42,7 +42,7 @@ public sealed class RealPostgresArchiveTests
 
             // Every segment the server still has and the repository holds comes back byte for byte.
             int compared = 0;
-            foreach (string segment in Directory.GetFiles(Path.Combine(primary.DataDirectory, "pg_wal")).Where(p => Path.GetFileName(p).Length == 24).Order(StringComparer.Ordinal))
+            foreach (string segment in SegmentFiles.In(Path.Combine(primary.DataDirectory, "pg_wal")))
             {
                 string name = Path.GetFileName(segment);
                 if (string.CompareOrdinal(name, last) > 0)

@@ -10,12 +10,6 @@ namespace PgWal.Tests.Archive;
 
 public sealed class RepositoryInventoryTests
 {
-    private static ArchivedFileName Name(string name)
-    {
-        Assert.Null(ArchivedFileName.TryParse(name, out var parsed));
-        return parsed;
-    }
-
     // The fixture's segments on timelines 1, 2 and 3 (the name's timeline is not checked against the
     // pages: a new timeline's first segment starts with the old timeline's pages), a .partial, a
     // history and a backup history file.
@@ -23,18 +17,18 @@ public sealed class RepositoryInventoryTests
     {
         var f = RealWalFixture.Get("mixed-1mb");
         var repo = WalRepository.Create(dir.Combine("r"), ArchiveCodec.Lz4);
-        var segments = Directory.GetFiles(f.WalDirectory).Where(p => SegmentFileName.IsSegmentFileName(Path.GetFileName(p))).Order(StringComparer.Ordinal).ToArray();
+        var segments = SegmentFiles.In(f.WalDirectory);
         Assert.True(segments.Length >= 3, "the fixture has at least three segments");
         foreach (string tli in new[] { "00000001", "00000002", "00000003" })
         {
             foreach (string s in segments)
-                repo.Push(s, Name(tli + Path.GetFileName(s)[8..]));
+                repo.Push(s, ArchiveNames.Of(tli + Path.GetFileName(s)[8..]));
         }
-        repo.Push(segments[1], Name("00000001" + Path.GetFileName(segments[1])[8..] + ".partial"));
+        repo.Push(segments[1], ArchiveNames.Of("00000001" + Path.GetFileName(segments[1])[8..] + ".partial"));
         File.WriteAllText(dir.Combine("h"), "1\t0/3000000\tno recovery target specified\n");
-        repo.Push(dir.Combine("h"), Name("00000002.history"));
+        repo.Push(dir.Combine("h"), ArchiveNames.Of("00000002.history"));
         File.WriteAllText(dir.Combine("b"), "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n");
-        repo.Push(dir.Combine("b"), Name("00000001" + Path.GetFileName(segments[1])[8..] + ".00000028.backup"));
+        repo.Push(dir.Combine("b"), ArchiveNames.Of("00000001" + Path.GetFileName(segments[1])[8..] + ".00000028.backup"));
         return (repo, segments.Select(p => Path.GetFileName(p)).ToArray());
     }
 
@@ -54,8 +48,8 @@ public sealed class RepositoryInventoryTests
 
         // A hole in the middle of timeline 2 and a bit flip on timeline 3.
         string middle = "00000002" + names[1][8..];
-        File.Delete(repo.PathOf(Name(middle)));
-        string flipped = repo.PathOf(Name("00000003" + names[0][8..]));
+        File.Delete(repo.PathOf(ArchiveNames.Of(middle)));
+        string flipped = repo.PathOf(ArchiveNames.Of("00000003" + names[0][8..]));
         byte[] bytes = File.ReadAllBytes(flipped);
         bytes[^100] ^= 0x04;
         File.WriteAllBytes(flipped, bytes);

@@ -12,15 +12,6 @@ namespace PgWal.Tests.Archive;
 
 public sealed class WalRepositoryTests
 {
-    private static ArchivedFileName Name(string name)
-    {
-        Assert.Null(ArchivedFileName.TryParse(name, out var parsed));
-        return parsed;
-    }
-
-    private static string[] Segments(RealWalFixture f) => Directory.GetFiles(f.WalDirectory)
-        .Where(p => SegmentFileName.IsSegmentFileName(Path.GetFileName(p))).Order(StringComparer.Ordinal).ToArray();
-
     [Theory]
     [InlineData(ArchiveCodec.Zstd)]
     [InlineData(ArchiveCodec.Lz4)]
@@ -30,21 +21,21 @@ public sealed class WalRepositoryTests
         var f = RealWalFixture.Get("mixed-1mb");
         using var dir = new TempDirectory("repo");
         var repo = WalRepository.Create(dir.Combine("r"), codec);
-        var segments = Segments(f);
+        var segments = SegmentFiles.In(f.WalDirectory);
         Assert.True(segments.Length >= 2);
         foreach (string s in segments)
-            Assert.Equal(PushOutcome.Stored, repo.Push(s, Name(Path.GetFileName(s))));
+            Assert.Equal(PushOutcome.Stored, repo.Push(s, ArchiveNames.Of(Path.GetFileName(s))));
         var reopened = WalRepository.Open(dir.Combine("r"));
         Assert.Equal(codec, reopened.Compression);
         Assert.NotNull(reopened.SystemIdentifier);
         foreach (string s in segments)
-            Assert.Equal(File.ReadAllBytes(s), reopened.TryRead(Name(Path.GetFileName(s))));
-        Assert.Null(reopened.TryRead(Name("0000000100000000000000FF")));
+            Assert.Equal(File.ReadAllBytes(s), reopened.TryRead(ArchiveNames.Of(Path.GetFileName(s))));
+        Assert.Null(reopened.TryRead(ArchiveNames.Of("0000000100000000000000FF")));
         // Only the settings, the lock and the archived files: no temporary file left behind.
         var files = Directory.GetFiles(dir.Combine("r"), "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(dir.Combine("r"), p)).ToArray();
         Assert.All(files, p => Assert.True(p is WalRepository.ConfigFileName or ".lock" || p.EndsWith(".pgwal", StringComparison.Ordinal), p));
         if (codec != ArchiveCodec.None)
-            Assert.True(new FileInfo(repo.PathOf(Name(Path.GetFileName(segments[0])))).Length < new FileInfo(segments[0]).Length / 2, "compressed");
+            Assert.True(new FileInfo(repo.PathOf(ArchiveNames.Of(Path.GetFileName(segments[0])))).Length < new FileInfo(segments[0]).Length / 2, "compressed");
     }
 
     [Theory]
@@ -56,17 +47,17 @@ public sealed class WalRepositoryTests
         var f = RealWalFixture.Get("switch-16mb");
         using var dir = new TempDirectory("repo16");
         var repo = WalRepository.Create(dir.Combine("r"), codec);
-        Assert.NotEmpty(Segments(f));
-        foreach (string s in Segments(f))
+        Assert.NotEmpty(SegmentFiles.In(f.WalDirectory));
+        foreach (string s in SegmentFiles.In(f.WalDirectory))
         {
             Assert.Equal(16 * ArchiveFileHeader.ChunkSize, new FileInfo(s).Length);
-            var name = Name(Path.GetFileName(s));
+            var name = ArchiveNames.Of(Path.GetFileName(s));
             repo.Push(s, name);
             Assert.Equal(PushOutcome.AlreadyArchived, repo.Push(s, name));
             Assert.True(repo.TryRestore(name, dir.Combine("RECOVERYXLOG")));
             Assert.True(File.ReadAllBytes(s).AsSpan().SequenceEqual(File.ReadAllBytes(dir.Combine("RECOVERYXLOG"))));
         }
-        Assert.False(repo.TryRestore(Name("0000000100000000000000EE"), dir.Combine("absent")));
+        Assert.False(repo.TryRestore(ArchiveNames.Of("0000000100000000000000EE"), dir.Combine("absent")));
         Assert.False(File.Exists(dir.Combine("absent")));
     }
 
@@ -76,8 +67,8 @@ public sealed class WalRepositoryTests
         var f = RealWalFixture.Get("mixed-1mb");
         using var dir = new TempDirectory("repo");
         var repo = WalRepository.Create(dir.Combine("r"), ArchiveCodec.Zstd);
-        var segments = Segments(f);
-        var first = Name(Path.GetFileName(segments[0]));
+        var segments = SegmentFiles.In(f.WalDirectory);
+        var first = ArchiveNames.Of(Path.GetFileName(segments[0]));
         Assert.Equal(PushOutcome.Stored, repo.Push(segments[0], first));
         Assert.Equal(PushOutcome.AlreadyArchived, repo.Push(segments[0], first));
         byte[] archived = File.ReadAllBytes(repo.PathOf(first));
@@ -94,7 +85,7 @@ public sealed class WalRepositoryTests
         // History files: identical again is fine, different is refused.
         File.WriteAllText(dir.Combine("h1"), "1\t0/3000000\tno recovery target specified\n");
         File.WriteAllText(dir.Combine("h2"), "1\t0/4000000\tno recovery target specified\n");
-        var history = Name("00000002.history");
+        var history = ArchiveNames.Of("00000002.history");
         Assert.Equal(PushOutcome.Stored, repo.Push(dir.Combine("h1"), history));
         Assert.Equal(PushOutcome.AlreadyArchived, repo.Push(dir.Combine("h1"), history));
         var he = Assert.Throws<ArchiveException>(() => repo.Push(dir.Combine("h2"), history));
@@ -108,28 +99,28 @@ public sealed class WalRepositoryTests
         var f = RealWalFixture.Get("mixed-1mb");
         using var dir = new TempDirectory("repo");
         var repo = WalRepository.Create(dir.Combine("r"), ArchiveCodec.Lz4);
-        var segments = Segments(f);
-        repo.Push(segments[0], Name(Path.GetFileName(segments[0])));
+        var segments = SegmentFiles.In(f.WalDirectory);
+        repo.Push(segments[0], ArchiveNames.Of(Path.GetFileName(segments[0])));
 
         // Another cluster: the same segment with another system identifier in its long header.
         byte[] other = File.ReadAllBytes(segments[1]);
         var header = PageHeader.Read(other);
         (header with { SystemIdentifier = header.SystemIdentifier + 1 }).Write(other);
         File.WriteAllBytes(dir.Combine("other"), other);
-        var e = Assert.Throws<ArchiveException>(() => repo.Push(dir.Combine("other"), Name(Path.GetFileName(segments[1]))));
+        var e = Assert.Throws<ArchiveException>(() => repo.Push(dir.Combine("other"), ArchiveNames.Of(Path.GetFileName(segments[1]))));
         Assert.Contains("another cluster", e.Message);
         Assert.Contains(header.SystemIdentifier.ToString(), e.Message);
 
         // A segment pushed under the name of another one.
-        var wrong = Assert.Throws<ArchiveException>(() => repo.Push(segments[1], Name(Path.GetFileName(segments[0])[..^1] + "F")));
+        var wrong = Assert.Throws<ArchiveException>(() => repo.Push(segments[1], ArchiveNames.Of(Path.GetFileName(segments[0])[..^1] + "F")));
         Assert.Contains("does not hold segment", wrong.Message);
 
         // Not WAL at all, and a short file.
         File.WriteAllBytes(dir.Combine("zeros"), new byte[f.SegmentSize]);
-        Assert.Contains("invalid magic number", Assert.Throws<ArchiveException>(() => repo.Push(dir.Combine("zeros"), Name("000000010000000000000077"))).Message);
+        Assert.Contains("invalid magic number", Assert.Throws<ArchiveException>(() => repo.Push(dir.Combine("zeros"), ArchiveNames.Of("000000010000000000000077"))).Message);
         File.WriteAllBytes(dir.Combine("short"), File.ReadAllBytes(segments[1])[..8192]);
-        Assert.Contains("8192 bytes", Assert.Throws<ArchiveException>(() => repo.Push(dir.Combine("short"), Name(Path.GetFileName(segments[1])))).Message);
-        Assert.False(repo.Contains(Name(Path.GetFileName(segments[1]))));
+        Assert.Contains("8192 bytes", Assert.Throws<ArchiveException>(() => repo.Push(dir.Combine("short"), ArchiveNames.Of(Path.GetFileName(segments[1])))).Message);
+        Assert.False(repo.Contains(ArchiveNames.Of(Path.GetFileName(segments[1]))));
     }
 
     [Theory]
@@ -155,8 +146,8 @@ public sealed class WalRepositoryTests
         var f = RealWalFixture.Get("compression-1mb");
         using var dir = new TempDirectory("repo");
         var repo = WalRepository.Create(dir.Combine("r"), ArchiveCodec.Zstd);
-        string segment = Segments(f)[0];
-        var name = Name(Path.GetFileName(segment));
+        string segment = SegmentFiles.In(f.WalDirectory)[0];
+        var name = ArchiveNames.Of(Path.GetFileName(segment));
         repo.Push(segment, name);
         string stored = repo.PathOf(name);
         byte[] good = File.ReadAllBytes(stored);

@@ -16,7 +16,7 @@ public sealed class ArchiveCommandTests
         using var dir = new TempDirectory("prefetch");
         string repo = dir.Combine("repo"), spool = dir.Combine("spool");
         Assert.Equal(0, PgTools.Pgwal(["archive", "init", "--repo", repo]).ExitCode);
-        var segments = Directory.GetFiles(f.WalDirectory).Where(p => Path.GetFileName(p).Length == 24).Order(StringComparer.Ordinal).ToArray();
+        var segments = SegmentFiles.In(f.WalDirectory);
         Assert.True(segments.Length >= 3);
         foreach (string s in segments)
             Assert.Equal(0, PgTools.Pgwal(["archive", "push", "--repo", repo, s]).ExitCode);
@@ -49,7 +49,7 @@ public sealed class ArchiveCommandTests
         using var dir = new TempDirectory("archcli");
         string repo = dir.Combine("repo");
         Assert.Equal(0, PgTools.Pgwal(["archive", "init", "--repo", repo, "--compress", "lz4"]).ExitCode);
-        string segment = Directory.GetFiles(f.WalDirectory).Where(p => Path.GetFileName(p).Length == 24).Order(StringComparer.Ordinal).First();
+        string segment = SegmentFiles.In(f.WalDirectory)[0];
         string name = Path.GetFileName(segment);
         var push = PgTools.Pgwal(["archive", "push", "--repo", repo, segment]);
         Assert.True(push.ExitCode == 0, push.Stderr);
@@ -92,7 +92,7 @@ public sealed class ArchiveCommandTests
         Assert.Contains(name, list.StdoutText);
 
         // A different file under an archived name: refused with exit 3, the archived file untouched.
-        string other = Directory.GetFiles(f.WalDirectory).Where(p => Path.GetFileName(p).Length == 24).Order(StringComparer.Ordinal).Skip(1).First();
+        string other = SegmentFiles.In(f.WalDirectory)[1];
         Assert.Equal(0, PgTools.Pgwal(["archive", "push", "--repo", repo, other]).ExitCode);
         string copy = dir.Combine(Path.GetFileName(other));
         byte[] changed = File.ReadAllBytes(other);

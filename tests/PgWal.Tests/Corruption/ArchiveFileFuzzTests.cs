@@ -25,7 +25,7 @@ public sealed class ArchiveFileFuzzTests
         var f = RealWalFixture.Get("mixed-1mb");
         using var dir = new TempDirectory("archfuzz");
         // About 2.2 MB of real WAL bytes: three chunks, the last one short.
-        byte[] original = Directory.GetFiles(f.WalDirectory).Where(p => Path.GetFileName(p).Length == 24).Order(StringComparer.Ordinal)
+        byte[] original = SegmentFiles.In(f.WalDirectory)
             .SelectMany(File.ReadAllBytes).Take(2 * ArchiveFileHeader.ChunkSize + 200_000).ToArray();
         Assert.True(original.Length > 2 * ArchiveFileHeader.ChunkSize);
         string source = dir.Combine("source"), valid = dir.Combine("valid"), fuzzed = dir.Combine("fuzzed");

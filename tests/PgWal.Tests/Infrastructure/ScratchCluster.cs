@@ -58,7 +58,7 @@ internal sealed class ScratchCluster : IDisposable
     /// <summary>Runs one SQL statement with psql; returns its unaligned output, trimmed.</summary>
     public string Sql(string sql)
     {
-        var r = PgTools.Run(PgTools.Require("psql"), ["-h", "127.0.0.1", "-p", Port.ToString(), "-U", "postgres", "-d", "postgres", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql]);
+        var r = Psql(sql);
         Assert.True(r.ExitCode == 0, $"psql -c \"{sql}\": {r.Stderr}");
         return r.StdoutText.Trim();
     }
@@ -70,7 +70,7 @@ internal sealed class ScratchCluster : IDisposable
         string last = "";
         while (DateTime.UtcNow < deadline)
         {
-            var r = PgTools.Run(PgTools.Require("psql"), ["-h", "127.0.0.1", "-p", Port.ToString(), "-U", "postgres", "-d", "postgres", "-XAtq", "-c", sql]);
+            var r = Psql(sql);
             last = r.ExitCode == 0 ? r.StdoutText.Trim() : r.Stderr.Trim();
             if (r.ExitCode == 0 && last == expected)
                 return;
@@ -78,6 +78,10 @@ internal sealed class ScratchCluster : IDisposable
         }
         Assert.Fail($"\"{sql}\" gave \"{last}\", not \"{expected}\", within {timeout.TotalSeconds} s; server log:\n{Log()}");
     }
+
+    // One statement through psql, unaligned and quiet, stopping at the first error.
+    private ToolResult Psql(string sql) => PgTools.Run(PgTools.Require("psql"),
+        ["-h", "127.0.0.1", "-p", Port.ToString(), "-U", "postgres", "-d", "postgres", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql]);
 
     public string Log() => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
 
