@@ -143,9 +143,11 @@ internal static class KvBench
         }
         long lastOps = 0;
         var lastTime = TimeSpan.Zero;
-        while (threads.Any(t => t.IsAlive))
+        // A thread can end between two looks at IsAlive (a signal stops them all at once), so
+        // the one to wait on is taken in a single look.
+        while (threads.FirstOrDefault(t => t.IsAlive) is { } alive)
         {
-            threads.First(t => t.IsAlive).Join(1000);
+            alive.Join(1000);
             var now = clock.Elapsed;
             long done = Interlocked.Read(ref ops);
             if (now - lastTime >= TimeSpan.FromSeconds(1) && !s.Json)
