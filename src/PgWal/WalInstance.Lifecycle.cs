@@ -132,10 +132,15 @@ public sealed partial class WalInstance
         {
             _checkpointer?.Dispose();
             if (shutdownCheckpoint && _checkpointer != null && _wal!.Fault == null && _checkpointer.Failure == null)
+            {
+                SwitchBeforeShutdown();
                 _checkpointer.Run(CheckpointKind.Shutdown);
+                _archiver?.FinishAndStop();
+            }
         }
         finally
         {
+            _archiver?.Dispose();
             _wal?.Close(flush: shutdownCheckpoint);
             Buffers.Dispose();
             _metrics.Dispose();

@@ -70,7 +70,8 @@ public sealed partial class WalInstance : IDisposable
             Wal.FullPageWrites = options.FullPageWrites;
             Buffers.WalFlush = lsn => Wal.Flush(lsn);
             Buffers.EndOfWal = () => Wal.InsertedUpTo;
-            var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options);
+            _archiver = CreateArchiver(storage, options, timeline);
+            var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options, storage.ArchiveStatus, _archiver);
             _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog, _metrics, Panic);
             Recovery = state.Result;
             if (state.Result.CrashRecovery)
@@ -88,9 +89,11 @@ public sealed partial class WalInstance : IDisposable
                 _control.Update(c => c with { State = DatabaseState.InProduction });
             }
             _checkpointer.StartBackground();
+            _archiver?.Start();
         }
         catch
         {
+            _archiver?.Dispose();
             _checkpointer?.Dispose();
             _wal?.Close(flush: false);
             Buffers.Dispose();

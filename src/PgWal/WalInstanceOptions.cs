@@ -51,6 +51,36 @@ public sealed record WalInstanceOptions
     /// <summary>The application resource managers whose records the WAL may contain.</summary>
     public ResourceManagerRegistry ResourceManagers { get; init; } = new();
 
+    /// <summary>
+    /// <c>archive_mode</c>. Default off. When on, every completed segment gets a
+    /// <c>pg_wal/archive_status/&lt;name&gt;.ready</c>, the archiver sends it to
+    /// <see cref="ArchiveModule"/> (or runs <see cref="ArchiveCommand"/>), and no segment is removed
+    /// or recycled before it is archived.
+    /// </summary>
+    public Archive.ArchiveMode ArchiveMode { get; init; }
+
+    /// <summary>
+    /// <c>archive_command</c>: a shell command run once per file in the data directory, with
+    /// <c>%p</c> = the file's path (<c>pg_wal/&lt;name&gt;</c>), <c>%f</c> = its name, <c>%%</c> = a
+    /// percent sign. Exit 0 means archived. Ignored when <see cref="ArchiveModule"/> is set.
+    /// </summary>
+    public string? ArchiveCommand { get; init; }
+
+    /// <summary>
+    /// An in-process archive module (PostgreSQL 15's <c>archive_library</c>), such as
+    /// <see cref="Archive.RepositoryArchiveModule"/>; takes precedence over <see cref="ArchiveCommand"/>.
+    /// </summary>
+    public Archive.IArchiveModule? ArchiveModule { get; init; }
+
+    /// <summary>
+    /// <c>archive_timeout</c>: switch to a new segment when this long has passed since the last
+    /// switch and WAL was written since, so it is archived in time. Zero (the default) disables it.
+    /// </summary>
+    public TimeSpan ArchiveTimeout { get; init; }
+
+    /// <summary>Pause between the three attempts at archiving a file. Default 1 s, as PostgreSQL's archiver.</summary>
+    public TimeSpan ArchiveRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
     internal void Validate()
     {
         if (SharedBuffers is < 16 or > MaxSharedBuffers)
@@ -59,6 +89,10 @@ public sealed record WalInstanceOptions
             throw new ArgumentOutOfRangeException(nameof(CheckpointTimeout), CheckpointTimeout, "checkpoint_timeout is too small");
         if (CheckpointCompletionTarget is < 0 or > 1)
             throw new ArgumentOutOfRangeException(nameof(CheckpointCompletionTarget), CheckpointCompletionTarget, "checkpoint_completion_target must be between 0 and 1");
+        if (!Enum.IsDefined(ArchiveMode))
+            throw new ArgumentOutOfRangeException(nameof(ArchiveMode), ArchiveMode, "archive_mode must be off, on or always");
+        if (ArchiveTimeout < TimeSpan.Zero || ArchiveRetryDelay < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(ArchiveTimeout), "archive_timeout and the archive retry delay must not be negative");
         if (MaxWalSize <= 0 || MinWalSize <= 0 || WalKeepSize < 0)
             throw new ArgumentOutOfRangeException(nameof(MaxWalSize), "max_wal_size and min_wal_size must be positive, wal_keep_size non-negative");
     }

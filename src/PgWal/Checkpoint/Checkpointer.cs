@@ -163,8 +163,9 @@ internal sealed class Checkpointer : IDisposable
     {
         bool shutdown = kind is CheckpointKind.Shutdown or CheckpointKind.EndOfRecovery;
         Interlocked.Exchange(ref _lastStartTicks, Stopwatch.GetTimestamp());
-        // Nothing inserted since the last checkpoint record: skip, as PostgreSQL skips idle checkpoints.
-        if (kind is CheckpointKind.Timed or CheckpointKind.Wal && _wal.InsertedUpTo == _lastCheckpointEnd)
+        // Nothing inserted since the last checkpoint record (or only archive_timeout's unimportant
+        // switch): skip, as PostgreSQL skips idle checkpoints.
+        if (kind is CheckpointKind.Timed or CheckpointKind.Wal && !_wal.HasImportantWalSince(_lastCheckpointEnd))
             return null;
         var clock = Stopwatch.StartNew();
         if (kind == CheckpointKind.Shutdown)
@@ -218,6 +219,8 @@ internal sealed class Checkpointer : IDisposable
         try
         {
             (removed, recycled) = _recycler.RemoveOldSegments(redo, previousRedo, _wal.InsertedUpTo);
+            if (_recycler.KeptForArchiving > 0)
+                _logger.LogWarning("{Kept} WAL segment(s) before the redo point are kept in pg_wal until they are archived", _recycler.KeptForArchiving);
         }
         catch (Exception e) when (_wal.Fault == null && e is IOException or UnauthorizedAccessException)
         {

@@ -2,15 +2,21 @@
 // its redo point (minus wal_keep_size) are not needed by crash recovery any more; up to the
 // recycling target they are renamed to future segment names (saving the zero-fill of new ones),
 // the rest are removed. Keeps min_wal_size..max_wal_size worth of segments, sized by an estimate
-// of the distance between checkpoints (CheckPointDistanceEstimate).
+// of the distance between checkpoints (CheckPointDistanceEstimate). With archiving on, a segment
+// is removed or recycled only once archived (XLogArchiveCheckDone); its status files go with it.
+using PgWal.Archive;
 using PgWal.Format;
 using PgWal.Storage;
 using PgWal.Write;
 
 namespace PgWal.Checkpoint;
 
-internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, WalGeometry geometry, TimelineId timeline, WalInstanceOptions options)
+internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, WalGeometry geometry, TimelineId timeline, WalInstanceOptions options,
+    IArchiveStatusStorage? status, Archiver? archiver)
 {
+    /// <summary>Old segments the last call kept because they are not archived yet.</summary>
+    public int KeptForArchiving { get; private set; }
+
     private double _distanceEstimate;    // bytes between redo points, smoothed; checkpointer only
 
     public (int Removed, int Recycled) RemoveOldSegments(Lsn redo, Lsn previousRedo, Lsn insertedUpTo)
@@ -31,16 +37,24 @@ internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, Wal
                 old.Add((segment, name));
         }
         old.Sort((a, b) => a.Segment.CompareTo(b.Segment));
+        int kept = 0;
         foreach (var (_, name) in old)
         {
-            if (next.Value <= recycleUpTo.Value && engine.RecycleSegment(name, next, recycleUpTo))
+            if (archiver != null && !archiver.CheckDone(name))
             {
-                recycled++;
+                kept++;
                 continue;
             }
-            engine.RemoveSegment(name);
-            removed++;
+            if (next.Value <= recycleUpTo.Value && engine.RecycleSegment(name, next, recycleUpTo))
+                recycled++;
+            else
+            {
+                engine.RemoveSegment(name);
+                removed++;
+            }
+            status?.Remove(name);
         }
+        KeptForArchiving = kept;
         return (removed, recycled);
     }
 

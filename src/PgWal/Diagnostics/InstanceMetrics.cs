@@ -55,6 +55,14 @@ internal sealed class InstanceMetrics : IDisposable
         _meter.CreateObservableCounter("pgwal.buffers.writes", () => counters().Writes, "{page}", "Pages written back");
     }
 
+    public void ObserveArchiver(Func<Archive.ArchiverStats> stats)
+    {
+        _meter.CreateObservableCounter("pgwal.archiver.archived", () => stats().ArchivedCount, "{file}", "WAL files archived (pg_stat_archiver.archived_count)");
+        _meter.CreateObservableCounter("pgwal.archiver.failed", () => stats().FailedCount, "{attempt}", "Failed attempts to archive a WAL file (pg_stat_archiver.failed_count)");
+        _meter.CreateObservableGauge("pgwal.archiver.pending", () => stats().Pending, "{file}", "WAL files waiting to be archived (.ready)");
+        _meter.CreateObservableGauge("pgwal.archiver.oldest_pending_age", () => stats().OldestPendingAge.TotalSeconds, "s", "How long the oldest file waiting to be archived has waited");
+    }
+
     public void Dispose()
     {
         if (_ownsMeter)

@@ -43,6 +43,10 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
     private IWalStorage? _wal;
 
     /// <inheritdoc/>
+    public IArchiveStatusStorage? ArchiveStatus => ReadOnly ? null : _archiveStatus ??= new FileSystemArchiveStatus(WalDirectory);
+    private IArchiveStatusStorage? _archiveStatus;
+
+    /// <inheritdoc/>
     public IRelationStorage Relations { get; }
 
     /// <summary>

@@ -19,6 +19,12 @@ public interface IDataDirectoryStorage
     /// <summary>global/pg_control.</summary>
     IControlFileStorage Control { get; }
 
+    /// <summary>
+    /// pg_wal/archive_status, or null when this storage keeps none (in-memory test disks): then the
+    /// instance cannot archive (<see cref="WalInstanceOptions.ArchiveMode"/> must be off).
+    /// </summary>
+    IArchiveStatusStorage? ArchiveStatus => null;
+
     /// <summary>Creates the directory layout (global/, base/, pg_wal/, pg_wal/archive_status/) durably.</summary>
     void CreateLayout();
 

@@ -69,7 +69,16 @@ public sealed partial class WalEngine
     /// as pg_switch_wal reports), or Start = End = the current position when already at a segment start.
     /// </summary>
     /// <exception cref="WalFaultedException">A write or sync failed, now or earlier.</exception>
-    public unsafe InsertResult SwitchSegment()
+    public InsertResult SwitchSegment() => SwitchSegment(markUnimportant: false);
+
+    /// <summary>
+    /// <see cref="SwitchSegment()"/>; with <paramref name="markUnimportant"/> (archive_timeout's
+    /// switch, XLOG_MARK_UNIMPORTANT) the switch alone does not count as WAL written since a
+    /// position (<see cref="HasImportantWalSince"/>), so an idle instance neither checkpoints nor
+    /// switches again because of it.
+    /// </summary>
+    /// <exception cref="WalFaultedException">A write or sync failed, now or earlier.</exception>
+    public unsafe InsertResult SwitchSegment(bool markUnimportant)
     {
         _fault.ThrowIfSet();
         var record = Assembler().Assemble(new RecordBuilder().Begin(RmgrIds.Xlog, XlogInfo.Switch));
@@ -88,6 +97,7 @@ public sealed partial class WalEngine
             for (Lsn page = WalGeometry.PageCeiling(copied); page < segmentEnd; page += WalGeometry.PageSize)
                 new Span<byte>(_ring.Get(page, _locks, InsertionLocks.Exclusive), PageHeader.ShortSize).Clear();
             _locks.AddStats(InsertionLocks.Exclusive, (long)(endPos.Value - startPos.Value), 0);
+            _unimportantSwitch = markUnimportant ? new UnimportantSwitch(_geometry.ToRecordEnd(startPos), segmentEnd) : null;
             return new InsertResult(start, SwitchRecordEnd(start));
         }
         catch (Exception e) when (WalFault.IsStorageFailure(e))
@@ -98,6 +108,25 @@ public sealed partial class WalEngine
         {
             _locks.Release(InsertionLocks.Exclusive);
         }
+    }
+
+    // The last switch, when it was unimportant: inserted from the position From (everything before
+    // it) to To (the next segment's start). Written under all insertion locks; a later important
+    // record leaves it in place but moves InsertedUpTo beyond To.
+    private sealed record UnimportantSwitch(Lsn From, Lsn To);
+    private volatile UnimportantSwitch? _unimportantSwitch;
+
+    /// <summary>
+    /// Whether WAL other than an unimportant switch was inserted after <paramref name="position"/>
+    /// (GetLastImportantRecPtr compared with it): what decides whether an idle checkpoint or an
+    /// archive_timeout switch is skipped.
+    /// </summary>
+    public bool HasImportantWalSince(Lsn position)
+    {
+        Lsn now = InsertedUpTo;
+        if (now <= position)
+            return false;
+        return _unimportantSwitch is not { } s || s.To != now || s.From != position;
     }
 
     // Called right after a reservation, under its insertion lock: a reservation that ends past the

@@ -76,6 +76,15 @@ public sealed partial class WalEngine : IDisposable
             start.End, _ring.Bytes / 1024, options.InsertionLocks);
     }
 
+    /// <summary>
+    /// Called when a segment is complete and durable (its last page written and synced), under
+    /// the write lock: the archiver's notification. Set before any WAL is written; must not throw.
+    /// </summary>
+    internal Action<SegmentNumber>? SegmentFinished
+    {
+        set => _writer.SegmentFinished = value;
+    }
+
     /// <summary>The engine's settings.</summary>
     public WalOptions Options => _options;
 

@@ -54,6 +54,12 @@ internal sealed class WalFileWriter : IWalBufferEvictor, IDisposable
     /// <summary>Raised (under the write lock) when a new segment file is opened for writing.</summary>
     public Action<SegmentNumber>? SegmentOpened { get; set; }
 
+    /// <summary>
+    /// Raised (under the write lock) when a segment's last page has been written and synced: the
+    /// segment is complete and durable (XLogArchiveNotifySeg's place). Must not throw.
+    /// </summary>
+    public Action<SegmentNumber>? SegmentFinished { get; set; }
+
     public Lsn WrittenUpTo => new(Volatile.Read(ref _writtenUpTo));
 
     public Lsn FlushedUpTo => new(Volatile.Read(ref _flushedUpTo));
@@ -130,6 +136,7 @@ internal sealed class WalFileWriter : IWalBufferEvictor, IDisposable
             {
                 _file!.Dispose();
                 _file = null;
+                SegmentFinished?.Invoke(segment);
             }
         }
     }
