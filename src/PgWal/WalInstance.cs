@@ -40,6 +40,8 @@ public sealed partial class WalInstance : IDisposable
         _logger = options.Wal.LoggerFactory?.CreateLogger("PgWal.Instance") ?? NullLogger.Instance;
         var stored = ControlFileManager.Read(storage.Control, storage.Location);
         _control = new ControlFileManager(storage.Control, stored);
+        if (!readOnly)
+            stored = BackupRecovery.Begin(storage, stored, c => _control.Update(_ => c), _logger);
         var geometry = new WalGeometry((int)stored.WalSegmentSize);
         var timeline = stored.CheckPointCopy.ThisTimeline;
         Buffers = new BufferManager(storage.Relations, options.SharedBuffers, stored.DataChecksumVersion != 0) { ReadOnly = readOnly };
@@ -71,7 +73,7 @@ public sealed partial class WalInstance : IDisposable
             Buffers.WalFlush = lsn => Wal.Flush(lsn);
             Buffers.EndOfWal = () => Wal.InsertedUpTo;
             _archiver = CreateArchiver(storage, options, timeline);
-            var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options, storage.ArchiveStatus, _archiver);
+            var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options, storage.ArchiveStatus, _archiver, () => OldestBackupStart);
             _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog, _metrics, Panic);
             Recovery = state.Result;
             if (state.Result.CrashRecovery)

@@ -152,12 +152,40 @@ internal sealed unsafe class WalBufferRing : IDisposable
         }
     }
 
+    /// <summary>A base backup is running: new pages do not get XLP_BKP_REMOVABLE (forcePageWrites).</summary>
+    public bool BackupRunning => _backupRunning;
+    private volatile bool _backupRunning;
+
+    /// <summary>
+    /// Starts or ends "a backup is running" for pages begun after <paramref name="insertPosition"/>:
+    /// pages initialised ahead of it already (nothing is in them yet) get their flag changed too,
+    /// so every page begun while the backup runs lacks XLP_BKP_REMOVABLE, as in PostgreSQL, where
+    /// pages are initialised just in time. Called under all insertion locks.
+    /// </summary>
+    public void SetBackupRunning(bool running, Lsn insertPosition)
+    {
+        lock (_mappingLock)
+        {
+            _backupRunning = running;
+            for (Lsn page = WalGeometry.PageCeiling(insertPosition); page < _initializedUpTo; page += WalGeometry.PageSize)
+            {
+                int slot = SlotOf(page);
+                if (Volatile.Read(ref _pageEnds[slot]) != (page + WalGeometry.PageSize).Value)
+                    continue;
+                if (running)
+                    PageHeader.RemoveInfoFlag(Slots(slot, 1), PageInfo.BackupRemovable);
+                else
+                    PageHeader.AddInfoFlag(Slots(slot, 1), PageInfo.BackupRemovable);
+            }
+        }
+    }
+
     private void InitPage(int slot, Lsn pageStart)
     {
         var page = Slots(slot, 1);
         page.Clear();
         bool isLong = _geometry.OffsetInSegment(pageStart) == 0;
-        var info = PageInfo.BackupRemovable | (isLong ? PageInfo.LongHeader : PageInfo.None);
+        var info = (_backupRunning ? PageInfo.None : PageInfo.BackupRemovable) | (isLong ? PageInfo.LongHeader : PageInfo.None);
         new PageHeader(PageHeader.MagicPg15, info, _timeline, pageStart, 0,
             _systemIdentifier, (uint)_geometry.SegmentSize, WalGeometry.PageSize).Write(page);
     }

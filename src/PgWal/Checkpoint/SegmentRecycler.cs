@@ -12,7 +12,7 @@ using PgWal.Write;
 namespace PgWal.Checkpoint;
 
 internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, WalGeometry geometry, TimelineId timeline, WalInstanceOptions options,
-    IArchiveStatusStorage? status, Archiver? archiver)
+    IArchiveStatusStorage? status, Archiver? archiver, Func<Lsn> oldestBackupStart)
 {
     /// <summary>Old segments the last call kept because they are not archived yet.</summary>
     public int KeptForArchiving { get; private set; }
@@ -27,6 +27,8 @@ internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, Wal
         ulong keepSegments = (ulong)(options.WalKeepSize / geometry.SegmentSize);
         ulong redoSegment = geometry.SegmentOf(redo).Value;
         ulong cutoff = redoSegment > keepSegments ? redoSegment - keepSegments : 0;   // remove segments < cutoff
+        if (oldestBackupStart() is { IsValid: true } backupStart)
+            cutoff = Math.Min(cutoff, geometry.SegmentOf(backupStart).Value);   // a running backup still needs its WAL
         var recycleUpTo = RecycleTarget(redo);
         var next = geometry.SegmentOf(insertedUpTo);
         int removed = 0, recycled = 0;

@@ -105,6 +105,10 @@ public readonly record struct PageHeader(
     public static void AddInfoFlag(Span<byte> page, PageInfo flag)
         => BinaryPrimitives.WriteUInt16LittleEndian(page[InfoOffset..], (ushort)(ReadInfo(page) | flag));
 
+    /// <summary>Clears <paramref name="flag"/> in the xlp_info of a header already written.</summary>
+    public static void RemoveInfoFlag(Span<byte> page, PageInfo flag)
+        => BinaryPrimitives.WriteUInt16LittleEndian(page[InfoOffset..], (ushort)(ReadInfo(page) & ~flag));
+
     /// <summary>
     /// Decodes the header at the start of <paramref name="page"/> (at least 24 bytes; 40 when the
     /// long flag is set and the long fields are wanted). No validation.

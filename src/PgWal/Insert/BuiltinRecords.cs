@@ -41,6 +41,14 @@ public static class BuiltinRecords
         return builder.Begin(RmgrIds.Xlog, XlogInfo.RestorePoint).RegisterData(payload);
     }
 
+    /// <summary>XLOG BACKUP_END: the end of the base backup that started at <paramref name="backupStart"/> (its redo point).</summary>
+    public static RecordBuilder BackupEnd(RecordBuilder builder, Lsn backupStart)
+    {
+        Span<byte> payload = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(payload, backupStart.Value);
+        return builder.Begin(RmgrIds.Xlog, XlogInfo.BackupEnd).RegisterData(payload);
+    }
+
     /// <summary>XLOG NEXTOID.</summary>
     public static RecordBuilder NextOid(RecordBuilder builder, uint nextOid)
     {

@@ -52,6 +52,8 @@ internal sealed class StartupRecovery(IWalStorage wal, IRelationStorage relation
         logger.LogInformation("database system was interrupted; last known up at {Time}; starting crash recovery from checkpoint {Checkpoint}, redo at {Redo}",
             DateTimeOffset.FromUnixTimeSeconds(control.Time).ToString("u"), control.CheckPointLocation, checkPoint.Redo);
         var inspector = new WalEndInspector(wal, relations, geometry, control.CheckPointCopy.ThisTimeline, control.SystemIdentifier);
+        if (control.State == DatabaseState.InArchiveRecovery)
+            logger.LogInformation("recovering a base backup: consistent once the end-of-backup record for {Start} is replayed", control.BackupStartPoint);
         var prescan = new RecoveryPreScan(NewReader, checkPoint.Redo, control.CheckPointLocation, inspector, mode);
         syncDataDirectory();
         var walFlush = buffers.WalFlush;
@@ -59,7 +61,12 @@ internal sealed class StartupRecovery(IWalStorage wal, IRelationStorage relation
         try
         {
             var state = Replay(reader, checkPoint, prescan);
-            markInCrashRecovery(control with { State = DatabaseState.InCrashRecovery });
+            // Consistent now (the backup's end replayed, if any): the backup fields are done with.
+            markInCrashRecovery(control with
+            {
+                State = DatabaseState.InCrashRecovery, BackupStartPoint = Lsn.Invalid, BackupEndPoint = Lsn.Invalid, BackupEndRequired = false,
+                MinRecoveryPoint = Lsn.Invalid, MinRecoveryPointTimeline = default,
+            });
             return state;
         }
         finally
@@ -100,7 +107,7 @@ internal sealed class StartupRecovery(IWalStorage wal, IRelationStorage relation
         var clock = Stopwatch.StartNew();
         var nextProgress = TimeSpan.FromSeconds(2);
         long records = 0, images = 0, reportedRecords = 0, reportedImages = 0;
-        Lsn last = Lsn.Invalid, end = checkPoint.Redo, reportedEnd = checkPoint.Redo;
+        Lsn last = Lsn.Invalid, end = checkPoint.Redo, reportedEnd = checkPoint.Redo, backupEnd = Lsn.Invalid;
         reader.BeginRead(checkPoint.Redo);
         logger.LogInformation("redo starts at {Redo}", checkPoint.Redo);
         WalReadError? stop;
@@ -115,6 +122,11 @@ internal sealed class StartupRecovery(IWalStorage wal, IRelationStorage relation
             var record = outcome.Record!;
             context.Begin(record);
             xlog.Observe(record);
+            if (!backupEnd.IsValid && control.BackupStartPoint.IsValid && XlogRedo.IsBackupEndOf(record, control.BackupStartPoint))
+            {
+                backupEnd = record.NextLsn;
+                logger.LogInformation("completed backup recovery with redo LSN {Start} and end LSN {End}", control.BackupStartPoint, backupEnd);
+            }
             bool kept = false;
             if (record.RmgrId >= 128)
             {
@@ -164,6 +176,11 @@ internal sealed class StartupRecovery(IWalStorage wal, IRelationStorage relation
         if (verdict.ValidUpTo != end)
             throw new RecoveryException($"the WAL changed while it was being recovered: the pre-scan ended at {verdict.ValidUpTo}, replay at {end}");
         context.CheckInvalidPages();
+        if ((control.BackupStartPoint.IsValid || control.BackupEndRequired) && !backupEnd.IsValid)
+            throw new RecoveryException($"WAL ends before end of online backup: replay reached {end} ({stop?.Message}) without the end-of-backup record of the backup that started at {control.BackupStartPoint}; " +
+                "all WAL generated while the online backup was taken must be available at recovery (the backup's pg_wal, or its archive); the data directory is not consistent and stays closed");
+        if (control.State == DatabaseState.InArchiveRecovery && end < control.MinRecoveryPoint)
+            throw new RecoveryException($"WAL ends before consistent recovery point: replay reached {end}, the minimum recovery point is {control.MinRecoveryPoint}");
         var damage = verdict.Finding.Damage;
         if (damage != null)
             logger.LogWarning("{Kind} WAL at {Lsn}: {Report}", damage.Certain ? "accepting the loss of damaged" : "possibly torn", damage.Lsn, damage.Describe());

@@ -22,6 +22,11 @@ internal sealed class XlogRedo(CheckPoint start)
     public static bool IsIgnorable(byte rmgrId)
         => rmgrId is RmgrIds.Transaction or RmgrIds.Standby or RmgrIds.LogicalMessage;
 
+    /// <summary>Whether <paramref name="record"/> is XLOG_BACKUP_END of the backup that started at <paramref name="backupStart"/>.</summary>
+    public static bool IsBackupEndOf(DecodedRecord record, Lsn backupStart)
+        => record.RmgrId == RmgrIds.Xlog && (record.Info & RecordHeader.RmgrInfoMask) == XlogInfo.BackupEnd
+           && record.MainDataLength >= 8 && BinaryPrimitives.ReadUInt64LittleEndian(record.MainData) == backupStart.Value;
+
     public void Observe(DecodedRecord record)
     {
         AdvanceXid(record.Xid);

@@ -82,6 +82,16 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
     }
 
     /// <inheritdoc/>
+    public void RenameFileDurably(string from, string to)
+    {
+        if (ReadOnly)
+            throw new InvalidOperationException($"data directory \"{Location}\" is open read-only");
+        string target = Path.Combine(Location, to);
+        File.Move(Path.Combine(Location, from), target, overwrite: true);
+        FileSystemWalStorage.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
+    }
+
+    /// <inheritdoc/>
     public void WriteFileDurably(string relativePath, ReadOnlySpan<byte> content)
     {
         if (ReadOnly)

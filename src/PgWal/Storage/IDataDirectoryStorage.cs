@@ -38,6 +38,12 @@ public interface IDataDirectoryStorage
     void WriteFileDurably(string relativePath, ReadOnlySpan<byte> content) => throw new NotSupportedException($"{GetType().Name} cannot write files");
 
     /// <summary>
+    /// Renames a small file of the data directory durably (durable_rename: the directory is synced),
+    /// replacing <paramref name="to"/>; used for backup_label → backup_label.old.
+    /// </summary>
+    void RenameFileDurably(string from, string to) => throw new NotSupportedException($"{GetType().Name} cannot rename files");
+
+    /// <summary>
     /// Takes the data directory for this process (the postmaster.pid interlock), held until the
     /// result is disposed; null when the storage cannot be shared anyway (in-memory test disks).
     /// </summary>

@@ -29,14 +29,14 @@ public sealed partial class WalEngine
             // Decide images against the redo pointer seen now; re-checked under the insertion lock,
             // since a checkpoint may move it in between (it changes only under all the locks).
             Lsn redo = RedoPointer;
-            bool doPageWrites = FullPageWrites;
+            bool doPageWrites = DoPageWrites;
             var record = Assembler().Assemble(builder, redo, doPageWrites, out Lsn fpwLsn);
             ulong size = WalGeometry.MaxAlign((ulong)record.Length);
             int slot = _locks.Acquire();
             try
             {
                 ThrowIfClosed();
-                bool nowDoPageWrites = FullPageWrites;
+                bool nowDoPageWrites = DoPageWrites;
                 if (nowDoPageWrites && (!doPageWrites || (fpwLsn != Lsn.Invalid && fpwLsn <= RedoPointer)))
                     continue;   // a page now needs an image this assembly left out: start over
                 _position.Reserve(size, out var startPos, out var prev);

@@ -25,6 +25,35 @@ public sealed partial class WalEngine
         set => _fullPageWrites = value;
     }
 
+    // Insert->runningBackups: while any base backup runs, full-page images are written whatever
+    // full_page_writes says (forcePageWrites) and new pages lose XLP_BKP_REMOVABLE. Changed under
+    // all insertion locks, so an inserter holding one sees a stable value.
+    private volatile int _runningBackups;
+
+    // doPageWrites: full_page_writes, or forced by a running backup.
+    private bool DoPageWrites => _fullPageWrites || _runningBackups > 0;
+
+    /// <summary>Base backups running (pg_backup_start without its pg_backup_stop yet).</summary>
+    public int RunningBackups => _runningBackups;
+
+    /// <summary>A base backup starts (or, with -1, ends): forces full-page writes while any runs.</summary>
+    internal void ChangeRunningBackups(int delta)
+    {
+        _locks.AcquireAll();
+        try
+        {
+            int now = _runningBackups + delta;
+            if (now < 0)
+                throw new InvalidOperationException("no base backup is running");
+            _runningBackups = now;
+            _ring.SetBackupRunning(now > 0, _geometry.ToRecordEnd(_position.Current));   // at a page boundary: that page is still empty
+        }
+        finally
+        {
+            _locks.Release(InsertionLocks.Exclusive);
+        }
+    }
+
     /// <summary>
     /// Starts a checkpoint: under all insertion locks, the redo point becomes the position where the
     /// next record will start (past a page header when the tip is at a page boundary) and becomes
@@ -104,7 +133,7 @@ public sealed partial class WalEngine
     internal unsafe Lsn InsertLast(RecordBuilder builder, out Lsn start)
     {
         _fault.ThrowIfSet();
-        var record = Assembler().Assemble(builder, RedoPointer, FullPageWrites, out _);
+        var record = Assembler().Assemble(builder, RedoPointer, DoPageWrites, out _);
         ulong size = WalGeometry.MaxAlign((ulong)record.Length);
         _locks.AcquireAll();
         try
