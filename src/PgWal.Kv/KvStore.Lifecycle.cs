@@ -5,6 +5,18 @@ namespace PgWal.Kv;
 
 public sealed partial class KvStore
 {
+    /// <summary>
+    /// Takes a base backup of the store into <paramref name="target"/> while it keeps serving
+    /// reads and writes (<see cref="WalInstance.BaseBackup"/>). Opening the copy recovers it to the
+    /// moment the backup stopped; with an archive, to any later moment (point-in-time recovery).
+    /// </summary>
+    public PgWal.BackupStopResult Backup(string target, PgWal.Backup.BaseBackupOptions? options = null,
+        IProgress<PgWal.Backup.BaseBackupProgress>? progress = null, CancellationToken cancellation = default)
+        => _instance.BaseBackup(target, options, progress, cancellation);
+
+    /// <summary>Writes a named restore point (<see cref="WalInstance.CreateRestorePoint"/>), a target for point-in-time recovery.</summary>
+    public Lsn CreateRestorePoint(string name) => _instance.CreateRestorePoint(name);
+
     // Takes the write lock (the caller releases it in a finally) and starts the transaction. A batch
     // whose pages might not fit the buffer pool is refused here, before anything changes: every page
     // a transaction changes stays locked until its commit (pages it only looks at are unpinned after
@@ -53,7 +65,10 @@ public sealed partial class KvStore
         Lsn end = _tx.Commit();
         _meta = _tx.Meta;
         if (end.IsValid)
+        {
             Interlocked.Increment(ref _commits);
+            Volatile.Write(ref _lastCommit, _tx.LastCommit);
+        }
         Interlocked.Increment(ref _writes);
         return end.IsValid ? end : _tx.SeenUpTo;
     }

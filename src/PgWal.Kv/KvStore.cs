@@ -35,6 +35,14 @@ public sealed partial class KvStore : IDisposable
     /// <summary>The WAL instance underneath (recovery result, checkpoints, WAL statistics).</summary>
     public WalInstance Instance => _instance;
 
+    /// <summary>
+    /// The last commit any write of this store made (its transaction id, commit time, and the
+    /// commit record's start and end): what point-in-time recovery targets name. Writes that
+    /// changed nothing (a delete of an absent key) commit nothing and leave it as it was.
+    /// </summary>
+    public KvCommit? LastCommit => Volatile.Read(ref _lastCommit);
+    private KvCommit? _lastCommit;
+
     /// <summary>Commits, reads and written operations since open.</summary>
     public (long Commits, long Reads, long Writes) Counters => (Interlocked.Read(ref _commits), Interlocked.Read(ref _reads), Interlocked.Read(ref _writes));
 

@@ -30,3 +30,10 @@ public sealed class WriteBatch
     /// <summary>Empties the batch.</summary>
     public void Clear() => Operations.Clear();
 }
+
+/// <summary>A commit of the store, as point-in-time recovery sees it.</summary>
+/// <param name="Xid">The transaction id (recovery_target_xid).</param>
+/// <param name="Time">The commit time, a PostgreSQL TimestampTz (recovery_target_time).</param>
+/// <param name="Start">Where the commit record starts (recovery_target_lsn).</param>
+/// <param name="End">Where it ends: durable once the WAL is flushed up to here.</param>
+public sealed record KvCommit(uint Xid, long Time, Lsn Start, Lsn End);

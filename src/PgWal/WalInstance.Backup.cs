@@ -154,6 +154,23 @@ public sealed partial class WalInstance
         return stop;
     }
 
+    /// <summary>
+    /// pg_create_restore_point: writes an XLOG_RESTORE_POINT named <paramref name="name"/> and makes
+    /// it durable; a recovery with <c>recovery_target_name</c> = that name stops right after it.
+    /// Returns the record's end.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is empty or longer than 63 bytes.</exception>
+    public Lsn CreateRestorePoint(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length == 0 || Encoding.UTF8.GetByteCount(name) > 63)
+            throw new ArgumentException($"value too long for restore point (maximum 63 characters): \"{name}\"", nameof(name));
+        Lsn end = Wal.Insert(BuiltinRecords.RestorePoint(new RecordBuilder(), Diagnostics.PgTimestamp.FromDateTimeOffset(DateTimeOffset.UtcNow), name));
+        Wal.Flush(end);
+        _logger.LogInformation("restore point \"{Name}\" created at {Lsn}", name, end);
+        return end;
+    }
+
     // Polls until every name is archived (.done) or gone, saying so after 5 s and at 60, 120, 240 s ...
     private void WaitForArchived(string[] names, CancellationToken cancellation)
     {

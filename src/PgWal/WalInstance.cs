@@ -40,8 +40,10 @@ public sealed partial class WalInstance : IDisposable
         _logger = options.Wal.LoggerFactory?.CreateLogger("PgWal.Instance") ?? NullLogger.Instance;
         var stored = ControlFileManager.Read(storage.Control, storage.Location);
         _control = new ControlFileManager(storage.Control, stored);
+        var archiveRecovery = ArchiveRecoverySettings(storage, options, readOnly);
         if (!readOnly)
-            stored = BackupRecovery.Begin(storage, stored, c => _control.Update(_ => c), _logger);
+            stored = BackupRecovery.Begin(storage, stored, c => _control.Update(_ => c), _logger,
+                archiveRecovery == null ? null : tli => NewArchiveSource(storage, new WalGeometry((int)stored.WalSegmentSize), archiveRecovery, tli));
         var geometry = new WalGeometry((int)stored.WalSegmentSize);
         var timeline = stored.CheckPointCopy.ThisTimeline;
         Buffers = new BufferManager(storage.Relations, options.SharedBuffers, stored.DataChecksumVersion != 0) { ReadOnly = readOnly };
@@ -54,15 +56,25 @@ public sealed partial class WalInstance : IDisposable
                 OpenForReading(storage, stored, geometry, options);
                 return;
             }
-            var startup = new StartupRecovery(storage.Wal, storage.Relations, geometry, stored, options.ResourceManagers, Buffers, options.RecoveryMode, _logger, _metrics);
-            var state = startup.Run(
-                () =>
-                {
-                    // SyncDataDirectory: what is replayed must be durable before pages derived from it are written.
-                    SyncWal(geometry, timeline);
-                    Buffers.SyncEveryFile();
-                },
-                c => _control.Update(_ => c));
+            StartupRecovery.State state;
+            Timelines.TimelineSwitch.Result? newTimeline = null;
+            if (archiveRecovery != null)
+            {
+                (state, newTimeline) = RecoverFromArchive(storage, stored, geometry, options, archiveRecovery);
+                timeline = newTimeline.Timeline;
+            }
+            else
+            {
+                var startup = new StartupRecovery(storage.Wal, storage.Relations, geometry, stored, options.ResourceManagers, Buffers, options.RecoveryMode, _logger, _metrics);
+                state = startup.Run(
+                    () =>
+                    {
+                        // SyncDataDirectory: what is replayed must be durable before pages derived from it are written.
+                        SyncWal(geometry, timeline);
+                        Buffers.SyncEveryFile();
+                    },
+                    c => _control.Update(_ => c));
+            }
             _nextXid = state.NextXid;
             _nextOid = state.NextOid;
             var start = StartPoint(state, geometry, timeline, stored.SystemIdentifier);
@@ -76,7 +88,7 @@ public sealed partial class WalInstance : IDisposable
             var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options, storage.ArchiveStatus, _archiver, () => OldestBackupStart);
             _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog, _metrics, Panic);
             Recovery = state.Result;
-            if (state.Result.CrashRecovery)
+            if (state.Result.CrashRecovery || state.Result.ArchiveRecovery)
             {
                 if (state.AbortedRecord.IsValid)
                 {
@@ -85,6 +97,8 @@ public sealed partial class WalInstance : IDisposable
                 }
                 var checkpoint = _checkpointer.Run(CheckpointKind.EndOfRecovery)!;
                 Recovery = state.Result with { EndOfRecoveryCheckpoint = checkpoint.Location };
+                if (newTimeline != null)
+                    FinishArchiveRecovery(newTimeline, archiveRecovery!, checkpoint.Redo, geometry);
             }
             else
             {

@@ -78,6 +78,13 @@ public sealed record WalInstanceOptions
     /// </summary>
     public TimeSpan ArchiveTimeout { get; init; }
 
+    /// <summary>
+    /// Archive recovery settings, used when the data directory holds <c>recovery.signal</c>. Null
+    /// (the default): read from the directory's postgresql.conf and postgresql.auto.conf, as
+    /// PostgreSQL does.
+    /// </summary>
+    public ArchiveRecoveryOptions? ArchiveRecovery { get; init; }
+
     /// <summary>Pause between the three attempts at archiving a file. Default 1 s, as PostgreSQL's archiver.</summary>
     public TimeSpan ArchiveRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 

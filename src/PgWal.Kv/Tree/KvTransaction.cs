@@ -88,6 +88,9 @@ internal sealed class KvTransaction : IDisposable
     /// <summary>The transaction id, assigned with the first record (0 until then).</summary>
     public uint Xid { get; private set; }
 
+    /// <summary>The last commit record this transaction object wrote.</summary>
+    public KvCommit? LastCommit { get; private set; }
+
     public int RecordsLogged { get; private set; }
 
     public int PagesHeld => _held.Count + _pinned.Count;
@@ -250,8 +253,10 @@ internal sealed class KvTransaction : IDisposable
             Release();
             return Lsn.Invalid;
         }
-        BuiltinRecords.Commit(_builder, Xid, PgTimestamp.FromDateTimeOffset(DateTimeOffset.UtcNow));
-        Lsn end = _instance.Insert(_builder);
+        long time = PgTimestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+        BuiltinRecords.Commit(_builder, Xid, time);
+        Lsn end = _instance.Wal.Insert(_builder, out Lsn start);
+        LastCommit = new KvCommit(Xid, time, start, end);
         foreach (uint block in _changed)
             _held[block].SetLsn(end);
         Release();

@@ -24,6 +24,8 @@ public enum RecoveryTargetKind
     Time,
     /// <summary>recovery_target_name.</summary>
     Name,
+    /// <summary>recovery_target = 'immediate': stop as soon as the copy is consistent.</summary>
+    Immediate,
 }
 
 /// <summary>A recovery target and recovery_target_inclusive.</summary>

@@ -189,6 +189,8 @@ internal sealed class Checkpointer : IDisposable
         var checkPoint = template with
         {
             Redo = redo,
+            // Only the end-of-recovery checkpoint of a new timeline names another previous timeline.
+            PrevTimeline = kind == CheckpointKind.EndOfRecovery ? template.PrevTimeline : template.ThisTimeline,
             FullPageWrites = _wal.FullPageWrites,
             NextXid = nextXid,
             NextOid = nextOid,

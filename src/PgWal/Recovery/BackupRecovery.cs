@@ -20,7 +20,9 @@ internal static class BackupRecovery
     /// When the data directory holds a backup_label: checks it, points pg_control at its checkpoint
     /// (durably) and sets the label aside. Returns the control data recovery starts from.
     /// </summary>
-    public static ControlFileData Begin(IDataDirectoryStorage storage, ControlFileData stored, Action<ControlFileData> writeControl, ILogger logger)
+    // archiveSource: during archive recovery, where the checkpoint's WAL comes from (the archive, then pg_wal); null: pg_wal only.
+    public static ControlFileData Begin(IDataDirectoryStorage storage, ControlFileData stored, Action<ControlFileData> writeControl, ILogger logger,
+        Func<TimelineId, IPageSource>? archiveSource = null)
     {
         byte[]? bytes = storage.ReadFile(BackupLabel.FileName);
         if (bytes == null)
@@ -35,7 +37,7 @@ internal static class BackupRecovery
         if (label.From != "primary")
             throw new RecoveryException($"backup_label \"{where}\" says BACKUP FROM: {label.From}; PgWal restores backups taken from a primary only");
         var geometry = new WalGeometry((int)stored.WalSegmentSize);
-        var checkPoint = ReadCheckpoint(storage.Wal, geometry, stored, label, where);
+        var checkPoint = ReadCheckpoint(archiveSource?.Invoke(label.Timeline) ?? new WalStoragePageSource(storage.Wal, geometry), geometry, stored, label, where);
         logger.LogInformation("starting backup recovery with redo LSN {Redo}, checkpoint LSN {Checkpoint}, on timeline ID {Timeline}",
             checkPoint.Redo, label.CheckpointLsn, label.Timeline.Value);
         var control = stored with
@@ -54,9 +56,9 @@ internal static class BackupRecovery
         return control;
     }
 
-    private static CheckPoint ReadCheckpoint(IWalStorage wal, WalGeometry geometry, ControlFileData stored, BackupLabel label, string where)
+    private static CheckPoint ReadCheckpoint(IPageSource source, WalGeometry geometry, ControlFileData stored, BackupLabel label, string where)
     {
-        using var reader = new WalReader(new WalStoragePageSource(wal, geometry), new WalReaderOptions
+        using var reader = new WalReader(source, new WalReaderOptions
         {
             SegmentSize = geometry.SegmentSize, Timeline = label.Timeline, SystemIdentifier = stored.SystemIdentifier,
         });

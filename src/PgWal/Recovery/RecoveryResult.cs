@@ -24,7 +24,7 @@ public sealed record RecoveryResult
     public long Records { get; init; }
 
     /// <summary>WAL bytes replayed (RedoStart to EndOfWal).</summary>
-    public ulong Bytes => CrashRecovery && EndOfWal > RedoStart ? EndOfWal - RedoStart : 0;
+    public ulong Bytes => (CrashRecovery || ArchiveRecovery) && EndOfWal > RedoStart ? EndOfWal - RedoStart : 0;
 
     /// <summary>Time spent replaying.</summary>
     public TimeSpan Elapsed { get; init; }
@@ -56,6 +56,18 @@ public sealed record RecoveryResult
 
     /// <summary>The end-of-recovery checkpoint's location (Invalid without recovery).</summary>
     public Lsn EndOfRecoveryCheckpoint { get; init; }
+
+    /// <summary>Archive recovery ran (recovery.signal): WAL came from the archive, and a new timeline began.</summary>
+    public bool ArchiveRecovery { get; init; }
+
+    /// <summary>Where and why archive recovery stopped, in PostgreSQL's words ("recovery stopping after commit of transaction 731, time ..."); null at the end of the archived WAL.</summary>
+    public string? StopMessage { get; init; }
+
+    /// <summary>The timeline archive recovery started (Invalid otherwise).</summary>
+    public TimelineId NewTimeline { get; init; }
+
+    /// <summary>WAL files restored from the archive.</summary>
+    public int FilesRestored { get; init; }
 
     /// <summary>Replay speed in MB/s (MiB).</summary>
     public double MegabytesPerSecond => Elapsed > TimeSpan.Zero ? Bytes / 1048576.0 / Elapsed.TotalSeconds : 0;

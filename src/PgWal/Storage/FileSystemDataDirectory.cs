@@ -92,6 +92,16 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
     }
 
     /// <inheritdoc/>
+    public void DeleteFileDurably(string relativePath)
+    {
+        string path = Path.Combine(Location, relativePath);
+        if (!File.Exists(path))
+            return;
+        File.Delete(path);
+        FileSystemWalStorage.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    /// <inheritdoc/>
     public void WriteFileDurably(string relativePath, ReadOnlySpan<byte> content)
     {
         if (ReadOnly)

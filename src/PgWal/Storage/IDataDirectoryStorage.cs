@@ -43,6 +43,9 @@ public interface IDataDirectoryStorage
     /// </summary>
     void RenameFileDurably(string from, string to) => throw new NotSupportedException($"{GetType().Name} cannot rename files");
 
+    /// <summary>Removes a small file of the data directory durably (the directory is synced); a missing file is not an error.</summary>
+    void DeleteFileDurably(string relativePath) => throw new NotSupportedException($"{GetType().Name} cannot delete files");
+
     /// <summary>
     /// Takes the data directory for this process (the postmaster.pid interlock), held until the
     /// result is disposed; null when the storage cannot be shared anyway (in-memory test disks).

@@ -69,6 +69,21 @@ public static class SmallXlogPayloads
         return true;
     }
 
+    /// <summary><c>sizeof(xl_end_of_recovery)</c> in 15.</summary>
+    public const int EndOfRecoverySize = 16;
+
+    /// <summary>Decodes <c>xl_end_of_recovery</c>; false when too short.</summary>
+    public static bool TryReadEndOfRecovery(ReadOnlySpan<byte> data, out long timestampTz, out uint thisTimeline, out uint prevTimeline)
+    {
+        (timestampTz, thisTimeline, prevTimeline) = (0, 0, 0);
+        if (data.Length < EndOfRecoverySize)
+            return false;
+        timestampTz = BinaryPrimitives.ReadInt64LittleEndian(data);
+        thisTimeline = BinaryPrimitives.ReadUInt32LittleEndian(data[8..]);
+        prevTimeline = BinaryPrimitives.ReadUInt32LittleEndian(data[12..]);
+        return true;
+    }
+
     /// <summary>Encodes the minimal commit/abort body: just the timestamp.</summary>
     public static void WriteXactTime(Span<byte> destination, long timestampTz)
         => BinaryPrimitives.WriteInt64LittleEndian(destination, timestampTz);

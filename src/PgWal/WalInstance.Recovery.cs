@@ -1,0 +1,115 @@
+// WalInstance.Recovery: archive recovery at open (recovery.signal): settings from the options or
+// the directory's configuration files, WAL restored from the archive, replay to the target; then
+// either a new timeline (promote), or — for recovery_target_action shutdown, and pause, which
+// without hot standby is shutdown — the replayed pages written, pg_control "shut down in recovery"
+// and the open refused with the stop point named (the next open replays to the target again).
+using Microsoft.Extensions.Logging;
+using PgWal.Archive;
+using PgWal.Format;
+using PgWal.Read;
+using PgWal.Recovery;
+using PgWal.Storage;
+using PgWal.Timelines;
+
+namespace PgWal;
+
+public sealed partial class WalInstance
+{
+    private const string RecoverySignal = "recovery.signal";
+
+    /// <summary>The settings archive recovery runs with, or null when the directory has no recovery.signal.</summary>
+    private static ArchiveRecoveryOptions? ArchiveRecoverySettings(IDataDirectoryStorage storage, WalInstanceOptions options, bool readOnly)
+    {
+        if (readOnly || storage.ReadFile(RecoverySignal) == null)
+            return null;
+        if (storage.ReadFile("recovery.conf") != null)
+            throw new RecoveryException($"using recovery command file \"recovery.conf\" is not supported: put the settings into postgresql.conf (\"{storage.Location}\")");
+        var settings = options.ArchiveRecovery ?? RecoveryConfigFile.Read(storage.Location);
+        if (settings.RestorerFor(storage.Location) == null)
+            throw new RecoveryException($"must specify restore_command when standby mode is not enabled: \"{storage.Location}\" has recovery.signal but no restore_command (or archive restorer) is set");
+        return settings;
+    }
+
+    private ArchiveWalSource NewArchiveSource(IDataDirectoryStorage storage, WalGeometry geometry, ArchiveRecoveryOptions settings, TimelineId timeline)
+        => new(Path.Combine(storage.Location, "pg_wal"), geometry, settings.RestorerFor(storage.Location), storage.ArchiveStatus,
+            TimelineHistory.Single(timeline), _logger);
+
+    // Replays from the archive; returns the state to continue from and the new timeline.
+    private (StartupRecovery.State State, TimelineSwitch.Result Switch) RecoverFromArchive(IDataDirectoryStorage storage, ControlFileData control,
+        WalGeometry geometry, WalInstanceOptions options, ArchiveRecoveryOptions settings)
+    {
+        using var source = NewArchiveSource(storage, geometry, settings, control.CheckPointCopy.ThisTimeline);
+        if (control.State != DatabaseState.InArchiveRecovery)
+            _control.Update(c => c with { State = DatabaseState.InArchiveRecovery });
+        var outcome = new ArchiveRecovery(source, geometry, _control.Current, settings, options.ResourceManagers, Buffers, _logger, _metrics).Run();
+        if (outcome.StopMessage != null && settings.Action != RecoveryTargetAction.Promote)
+            ShutDownAtTarget(outcome, settings);
+        var result = TimelineSwitch.Begin(storage, geometry, source, outcome, options.ArchiveMode != ArchiveMode.Off, _logger);
+        // The end-of-recovery checkpoint is the first record of the new timeline (ThisTimeLineID new,
+        // PrevTimeLineID the timeline of the last record replayed); the backup's fields are done with.
+        _control.Update(c => c with
+        {
+            CheckPointCopy = c.CheckPointCopy with { ThisTimeline = result.Timeline, PrevTimeline = outcome.EndOfLogTimeline },
+            BackupStartPoint = Lsn.Invalid, BackupEndPoint = Lsn.Invalid, BackupEndRequired = false,
+            MinRecoveryPoint = Lsn.Invalid, MinRecoveryPointTimeline = default,
+        });
+        outcome.State.Result = outcome.State.Result with { NewTimeline = result.Timeline };
+        return (outcome.State, result);
+    }
+
+    private void ShutDownAtTarget(ArchiveRecovery.Outcome outcome, ArchiveRecoveryOptions settings)
+    {
+        Buffers.WriteDirtyForCheckpoint(null);
+        Buffers.SyncWrittenFiles();
+        _control.Update(c => c with
+        {
+            State = DatabaseState.ShutDownInRecovery,
+            MinRecoveryPoint = Lsn.Max(c.MinRecoveryPoint, outcome.State.EndOfLog), MinRecoveryPointTimeline = outcome.EndOfLogTimeline,
+            BackupStartPoint = Lsn.Invalid, BackupEndPoint = Lsn.Invalid, BackupEndRequired = false,
+        });
+        string action = settings.Action == RecoveryTargetAction.Pause ? "pause (which without hot standby is shutdown)" : "shutdown";
+        throw new RecoveryTargetReachedException(
+            $"shutdown at recovery target: {outcome.StopMessage}; replayed up to {outcome.State.EndOfLog}. recovery_target_action is {action}: " +
+            $"the data directory stays in archive recovery and the next open stops at the same target; set recovery_target_action = 'promote' to open it on a new timeline",
+            outcome.State.Result);
+    }
+
+    // After the end-of-recovery checkpoint: archive the history file (first) and a .partial, then recovery_end_command.
+    private void FinishArchiveRecovery(TimelineSwitch.Result result, ArchiveRecoveryOptions settings, Lsn redo, WalGeometry geometry)
+    {
+        NotifyArchive(result.HistoryFile);
+        if (result.Partial != null)
+            NotifyArchive(result.Partial);
+        if (string.IsNullOrEmpty(settings.RecoveryEndCommand))
+            return;
+        string oldest = SegmentFileName.Format(result.Timeline, geometry.SegmentOf(redo), geometry);
+        // Only %r and %% are replaced in recovery_end_command, as in PostgreSQL.
+        var text = new System.Text.StringBuilder();
+        string raw = settings.RecoveryEndCommand;
+        for (int i = 0; i < raw.Length; i++)
+        {
+            if (raw[i] == '%' && i + 1 < raw.Length && raw[i + 1] is 'r' or '%')
+                text.Append(raw[++i] == 'r' ? oldest : "%");
+            else
+                text.Append(raw[i]);
+        }
+        string command = text.ToString();
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/sh") { WorkingDirectory = Location, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(command);
+        using var process = System.Diagnostics.Process.Start(start);
+        process?.WaitForExit();
+        if (process == null || process.ExitCode != 0)
+            _logger.LogWarning("recovery_end_command \"{Command}\" failed with exit code {Code}", command, process?.ExitCode);
+    }
+}
+
+/// <summary>
+/// Archive recovery reached its target and, as recovery_target_action says (shutdown, or pause
+/// without hot standby), stopped there: the directory stays in recovery and is not opened.
+/// </summary>
+public sealed class RecoveryTargetReachedException(string message, RecoveryResult result) : RecoveryException(message)
+{
+    /// <summary>What recovery did.</summary>
+    public RecoveryResult Result { get; } = result;
+}
