@@ -162,6 +162,32 @@ public sealed class PointInTimeRecoveryTests
             lastOnTl2 = store.LastCommit!;
         }
         Assert.Equal(File.ReadAllBytes(Path.Combine(tl2, "pg_wal", "00000002.history")), repo.TryRead(new ArchivedFileName("00000002.history", ArchivedFileKind.History)));
+
+        // Real pg_waldump walks the archived WAL: the first timeline-2 segment from the copied
+        // timeline-1 records through the switch (the end-of-recovery checkpoint) to the writes on
+        // timeline 2, and timeline 1 from the backup's start up to the switch point.
+        var geometry = new WalGeometry(SegmentSize);
+        string walCopy = dir.Combine("archived-wal");
+        Directory.CreateDirectory(walCopy);
+        foreach (var timeline in repo.List())
+        {
+            foreach (var file in timeline.Files.Where(f => f.Name.IsWal))
+                Assert.True(repo.TryRestore(file.Name, Path.Combine(walCopy, file.Name.Name)));
+        }
+        Lsn switchPoint = Lsn.Invalid;
+        foreach (var line in File.ReadAllLines(Path.Combine(tl2, "pg_wal", "00000002.history")))
+            switchPoint = Lsn.TryParse(line.Split('\t')[1], out var l) ? l : switchPoint;
+        // (The start file is named: without it pg_waldump sizes segments from whichever file readdir
+        // returns first, which may be a zero-filled preallocated one, as in PostgreSQL's own pg_wal.)
+        var dump = PgTools.Waldump(["-p", walCopy, "-s", geometry.SegmentStart(geometry.SegmentOf(switchPoint)).ToString(), "-e", lastOnTl2.End.ToString(),
+            SegmentFileName.Format(new TimelineId(2), geometry.SegmentOf(switchPoint), geometry)]);
+        Assert.True(dump.ExitCode == 0, dump.Stderr);
+        var lines = dump.StdoutText.Split('\n');
+        Assert.Contains(lines, l => l.Contains("CHECKPOINT_SHUTDOWN") && l.Contains("tli 2; prev tli 1;"));
+        Assert.Contains(lines, l => l.Contains($"lsn: {lastOnTl2.Start.Value >> 32:X}/{(uint)lastOnTl2.Start.Value:X8},") && l.Contains("COMMIT"));
+        var tl1Dump = PgTools.Waldump(["-p", walCopy, "-s", BackupStart(tl2).ToString(), "-e", switchPoint.ToString(),
+            SegmentFileName.Format(TimelineId.First, geometry.SegmentOf(BackupStart(tl2)), geometry), SegmentFileName.Format(TimelineId.First, geometry.SegmentOf(switchPoint), geometry)]);
+        Assert.True(tl1Dump.ExitCode == 0, tl1Dump.Stderr);
         string tl3 = Restore(dir, backup, "tl3", null!);
         var toLatest = new ArchiveRecoveryOptions { Restorer = new RepositoryRestorer(repo), Target = new RecoveryTarget(RecoveryTargetKind.Xid, Xid: lastOnTl2.Xid), Action = RecoveryTargetAction.Promote };
         using (var store = KvStore.Open(tl3, Options(new WalInstanceOptions { ArchiveRecovery = toLatest })))
@@ -176,6 +202,15 @@ public sealed class PointInTimeRecoveryTests
         Assert.EndsWith($"\tafter transaction {lastOnTl2.Xid}\n", history3);
         var parsed = TimelineHistory.Parse(history3, new TimelineId(3), "00000003.history");
         Assert.Equal([3u, 2u, 1u], parsed.Entries.Select(e => e.Timeline.Value));
+    }
+
+    // The backup's start, from the backup_label the restore renamed.
+    private static Lsn BackupStart(string data)
+    {
+        string first = File.ReadAllLines(Path.Combine(data, "backup_label.old"))[0];
+        int from = "START WAL LOCATION: ".Length;
+        Lsn.TryParse(first.AsSpan(from, first.IndexOf(' ', from) - from), out var lsn);
+        return lsn;
     }
 
     private static void CopyDirectory(string from, string to)
