@@ -125,6 +125,8 @@ public sealed partial class WalInstance
         BackupStopResult stop;
         try
         {
+            writer.Begin();
+            writer.WriteLabel(label.ToText(Wal.Geometry));   // first, as pg_basebackup's tar: a partial copy is never taken for a whole one
             writer.CopyDataFiles();
             writer.CopyControlFile();
         }
@@ -142,7 +144,6 @@ public sealed partial class WalInstance
         {
             if (options.IncludeWal)
                 writer.CopyWal(Wal.Geometry, stop.Timeline, label.StartLsn, stop.StopLsn);
-            writer.WriteLabel(label.ToText(Wal.Geometry));
             int files = writer.Finish(stop.Timeline, label.StartLsn, stop.StopLsn);
             _logger.LogInformation("base backup \"{Label}\" written to {Target}: {Files} files, WAL {Start} to {Stop}", label.Label, target, files, label.StartLsn, stop.StopLsn);
         }

@@ -46,7 +46,7 @@ internal static class DataDirCommands
         {
             Description = "when the WAL is damaged, recover up to the damage and set the WAL after it aside in pg_wal/quarantine/ (default: stop and change nothing)",
         };
-        var command = new Command("recover", "Open a data directory (crash recovery when needed), write a shutdown checkpoint, exit") { dir, json, decodeOnly, quiet, acceptLoss };
+        var command = new Command("recover", "Open a data directory (crash recovery when needed; archive recovery to a target with recovery.signal and postgresql.conf, as PostgreSQL), write a shutdown checkpoint, exit") { dir, json, decodeOnly, quiet, acceptLoss };
         command.SetAction(p => CommandBoundary.Run("recover", () =>
         {
             string path = p.GetValue(dir)!;
@@ -66,6 +66,13 @@ internal static class DataDirCommands
             {
                 using var instance = WalInstance.Open(path, options);
                 result = instance.Recovery;
+            }
+            catch (RecoveryTargetReachedException e)
+            {
+                // recovery_target_action shutdown (or pause): recovering to the target is this command's whole job.
+                Print(e.Result, p.GetValue(json));
+                Console.WriteLine(e.Message);
+                return 0;
             }
             catch (WalDamagedException e) when (p.GetValue(json))
             {
@@ -106,11 +113,22 @@ internal static class DataDirCommands
                 ["aborted_record"] = r.AbortedRecord.IsValid ? r.AbortedRecord.ToString() : null,
                 ["end_of_recovery_checkpoint"] = r.EndOfRecoveryCheckpoint.IsValid ? r.EndOfRecoveryCheckpoint.ToString() : null,
                 ["damage"] = r.Damage is { } damage ? DamageJson(damage) : null,
+                ["archive_recovery"] = r.ArchiveRecovery, ["stop"] = r.StopMessage, ["files_restored"] = r.FilesRestored,
+                ["new_timeline"] = r.NewTimeline.IsValid ? r.NewTimeline.Value : null,
             }));
             return;
         }
         if (r.Damage is { } found)
             Console.WriteLine(found.Describe());
+        if (r.ArchiveRecovery)
+        {
+            Console.WriteLine($"archive recovery from checkpoint {r.Checkpoint}: redo {r.RedoStart} .. {r.EndOfWal}, {r.FilesRestored} file(s) restored from the archive");
+            Console.WriteLine($"replayed {r.Records:N0} records, {r.Bytes / 1048576.0:F1} MB in {r.Elapsed.TotalSeconds:F2} s ({r.MegabytesPerSecond:F0} MB/s)");
+            Console.WriteLine(r.StopMessage ?? $"end of archived WAL: {r.EndReason}");
+            if (r.NewTimeline.IsValid)
+                Console.WriteLine($"new timeline {r.NewTimeline.Value} begins at {r.EndOfWal}; end-of-recovery checkpoint at {r.EndOfRecoveryCheckpoint}; shut down cleanly");
+            return;
+        }
         if (!r.CrashRecovery)
         {
             Console.WriteLine($"data directory was shut down cleanly at checkpoint {r.Checkpoint}; nothing to replay");

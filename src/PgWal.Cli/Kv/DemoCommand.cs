@@ -16,8 +16,17 @@ internal static class DemoCommand
         var clients = CliOptions.Int("--clients", "-c", "concurrent clients committing batches", 1, KvWorker.MaxClients, 16);
         var duration = CliOptions.Seconds("--duration", "-T", "the worker is killed at a random moment between half this and this many seconds", 1, 86400, 10);
         var seed = CliOptions.OptionalInt("--seed", null, "workload and kill-time seed (default: random)", int.MinValue, int.MaxValue);
-        var command = new Command("demo", "Run a crash-safe key-value workload, kill it at a random moment, recover and verify") { dir, clients, duration, seed };
-        command.SetAction(p => CommandBoundary.Run("demo", () => Run(p.GetValue(dir)!, p.GetValue(clients), p.GetValue(duration), p.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000))));
+        var pitr = new Option<bool>("--pitr") { Description = "point-in-time recovery instead: archive, base backup while clients write, restore point, an accident, restore to just before it, verify" };
+        var command = new Command("demo", "Run a crash-safe key-value workload, kill it at a random moment, recover and verify") { dir, clients, duration, seed, pitr };
+        command.SetAction(p => CommandBoundary.Run("demo", () =>
+        {
+            int s = p.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000);
+            if (!p.GetValue(pitr))
+                return Run(p.GetValue(dir)!, p.GetValue(clients), p.GetValue(duration), s);
+            PathChecks.DataDirectory(p.GetValue(dir)!);
+            Prepare(p.GetValue(dir)!);
+            return PitrDemo.Run(p.GetValue(dir)!, Math.Min(p.GetValue(duration), 30), s);
+        }));
         return command;
     }
 

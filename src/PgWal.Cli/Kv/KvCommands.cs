@@ -108,6 +108,8 @@ internal static class KvCommands
         kv.Subcommands.Add(delete);
         kv.Subcommands.Add(scan);
         kv.Subcommands.Add(stats);
+        kv.Subcommands.Add(KvBackupCommands.Backup(dir));
+        kv.Subcommands.Add(KvBackupCommands.RestorePoint(dir));
         kv.Subcommands.Add(KvBench.Create(dir));
         kv.Subcommands.Add(KvWorker.Create(dir));
         return kv;

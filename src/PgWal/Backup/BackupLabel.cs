@@ -23,6 +23,12 @@ public sealed record BackupLabel(Lsn StartLsn, Lsn CheckpointLsn, TimelineId Tim
     /// <summary>The file name in a data directory.</summary>
     public const string FileName = "backup_label";
 
+    /// <summary>
+    /// The file a base backup in progress keeps in its target until it is complete (PgWal's own):
+    /// a copy that still has it was interrupted, and opening it is refused.
+    /// </summary>
+    public const string IncompleteMarker = "pgwal_backup_incomplete";
+
     /// <summary>Longest label PostgreSQL accepts, in bytes.</summary>
     public const int MaxLabelBytes = 1024;
 

@@ -39,7 +39,7 @@ internal sealed class BaseBackupWriter
     private static readonly HashSet<string> ExcludedFiles = new(StringComparer.Ordinal)
     {
         "postmaster.pid", "postmaster.opts", "backup_label", "backup_label.old", "tablespace_map", "backup_manifest",
-        "postgresql.auto.conf.tmp", "current_logfiles.tmp", "recovery.signal", "standby.signal",
+        "postgresql.auto.conf.tmp", "current_logfiles.tmp", "recovery.signal", "standby.signal", BackupLabel.IncompleteMarker,
     };
     private static readonly HashSet<string> EmptiedDirectories = new(StringComparer.Ordinal)
     {
@@ -67,6 +67,19 @@ internal sealed class BaseBackupWriter
             throw new IOException($"backup target \"{target}\" exists and is not an empty directory");
         if (_target.StartsWith(_source + Path.DirectorySeparatorChar, StringComparison.Ordinal) || _target == _source)
             throw new IOException($"backup target \"{target}\" is inside the data directory \"{source}\"");
+    }
+
+    /// <summary>
+    /// Marks the target as a backup being written, durably, before anything else lands there: a
+    /// copy interrupted (killed, disk full) keeps the mark and is refused by every open, instead
+    /// of being recovered as if it were whole. Finish removes it just before the manifest.
+    /// </summary>
+    public void Begin()
+    {
+        MakeDirectory("");
+        WriteSmallFile(BackupLabel.IncompleteMarker, Encoding.UTF8.GetBytes("a PgWal base backup is being written here, or its writing was interrupted: do not use this copy\n"), listed: false);
+        FileSystemWalStorage.SyncDirectory(Path.GetDirectoryName(_target)!);
+        FileSystemWalStorage.SyncDirectory(_target);
     }
 
     /// <summary>Copies every file but pg_control; the backup label goes first in the manifest.</summary>
@@ -111,6 +124,8 @@ internal sealed class BaseBackupWriter
         _manifest.AddWalRange(timeline, start, stop);
         foreach (var dir in _directories.Append(_target))
             FileSystemWalStorage.SyncDirectory(dir);
+        File.Delete(Path.Combine(_target, BackupLabel.IncompleteMarker));
+        FileSystemWalStorage.SyncDirectory(_target);
         WriteSmallFile("backup_manifest", _manifest.ToBytes(), listed: false);
         FileSystemWalStorage.SyncDirectory(_target);
         _progress?.Report(new BaseBackupProgress("done", _bytesDone, _bytesTotal, _filesDone, null));

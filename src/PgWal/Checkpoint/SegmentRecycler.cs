@@ -35,7 +35,9 @@ internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, Wal
         var old = new List<(SegmentNumber Segment, string Name)>();
         foreach (var name in storage.ListFiles())
         {
-            if (SegmentFileName.TryParse(name, geometry, out var tli, out var segment) && tli == timeline && segment.Value < cutoff)
+            // Any timeline up to this one, as PostgreSQL's RemoveOldXlogFiles (which compares only the
+            // segment part): segments of a parent timeline restored during archive recovery go too.
+            if (SegmentFileName.TryParse(name, geometry, out var tli, out var segment) && tli <= timeline && segment.Value < cutoff)
                 old.Add((segment, name));
         }
         old.Sort((a, b) => a.Segment.CompareTo(b.Segment));
@@ -69,6 +71,8 @@ internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, Wal
         ulong max = redoSegment + (ulong)Math.Max(2, options.MaxWalSize / geometry.SegmentSize) - 1;
         double distance = (1.0 + options.CheckpointCompletionTarget) * _distanceEstimate * 1.10;
         ulong target = (ulong)Math.Ceiling((redo.Value + distance) / size);
-        return new SegmentNumber(Math.Clamp(target, min, max));
+        // Raised to the minimum, then capped by the maximum, in that order, as PostgreSQL does:
+        // min_wal_size above max_wal_size is allowed, and then the maximum wins.
+        return new SegmentNumber(Math.Min(Math.Max(target, min), max));
     }
 }

@@ -24,6 +24,8 @@ internal static class BackupRecovery
     public static ControlFileData Begin(IDataDirectoryStorage storage, ControlFileData stored, Action<ControlFileData> writeControl, ILogger logger,
         Func<TimelineId, IPageSource>? archiveSource = null)
     {
+        if (storage.ReadFile(BackupLabel.IncompleteMarker) != null)
+            throw new RecoveryException($"\"{storage.Location}\" is a base backup whose copying did not complete ({BackupLabel.IncompleteMarker} is still there): it is not a consistent copy and cannot be opened; take a new backup");
         byte[]? bytes = storage.ReadFile(BackupLabel.FileName);
         if (bytes == null)
         {
