@@ -54,13 +54,13 @@ internal static class DataDirCommands
             if (p.GetValue(decodeOnly))
                 return DecodeOnly.Run(path, p.GetValue(json));
             using var logging = new StderrLoggerFactory(p.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information);
-            var options = new WalInstanceOptions
+            var options = RecoveryConfigFile.ApplyArchiveSettings(path, new WalInstanceOptions
             {
                 Wal = new Write.WalOptions { LoggerFactory = logging },
                 ResourceManagers = new ResourceManagerRegistry().Register(PageTestResourceManager.Instance).Register(PgWal.Kv.KvResourceManager.Instance),
                 BackgroundCheckpointer = false,
                 RecoveryMode = p.GetValue(acceptLoss) ? WalRecoveryMode.PointInTime : WalRecoveryMode.TolerateTornTail,
-            };
+            });
             RecoveryResult result;
             try
             {

@@ -121,7 +121,7 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
     private Outcome Verify(Progress last, TimeSpan killedAfter)
     {
         var acked = PageTest.AckFile.Read(AckFile, clients);
-        var options = KvWorker.Options();
+        var options = KvWorker.Options(DataDirectory);
         using var store = KvStore.Open(DataDirectory, options with { Instance = options.Instance with { BackgroundCheckpointer = false } });
         string? problem = null;
         ulong inFlightCommitted = 0;

@@ -23,7 +23,8 @@ internal sealed class KvSession(string dir)
         if (_store == null)
         {
             PathChecks.DataDirectory(dir);
-            _store = KvStore.Open(dir, new KvOptions { Instance = new WalInstanceOptions { BackgroundCheckpointer = false }, CreateIfMissing = create });
+            var instance = Recovery.RecoveryConfigFile.ApplyArchiveSettings(dir, new WalInstanceOptions { BackgroundCheckpointer = false });
+            _store = KvStore.Open(dir, new KvOptions { Instance = instance, CreateIfMissing = create });
         }
         return _store;
     }

@@ -43,20 +43,21 @@ internal static class KvWorker
     public const int MaxClients = 99;
 
     /// <summary>The instance settings demo, torture and their verifier share: small enough that checkpoints and evictions happen in seconds.</summary>
-    public static KvOptions Options() => new()
+    /// <remarks>Archiving follows the data directory's postgresql.conf (archive_mode, archive_command, archive_timeout).</remarks>
+    public static KvOptions Options(string dataDirectory) => new()
     {
-        Instance = new WalInstanceOptions
+        Instance = Recovery.RecoveryConfigFile.ApplyArchiveSettings(dataDirectory, new WalInstanceOptions
         {
             SharedBuffers = 2048,
             CheckpointTimeout = TimeSpan.FromSeconds(3),
             MaxWalSize = 64L << 20,
             MinWalSize = 32L << 20,
-        },
+        }),
     };
 
     private static int Run(string path, int clients, int seed, string ackPath, double seconds)
     {
-        using var store = KvStore.Open(path, Options());
+        using var store = KvStore.Open(path, Options(path));
         using var acks = new AckFile(ackPath);
         var r = store.Instance.Recovery;
         Emit(new Dictionary<string, object?> { ["event"] = "ready", ["pid"] = Environment.ProcessId, ["crash_recovery"] = r.CrashRecovery, ["records"] = r.Records });

@@ -35,6 +35,12 @@ public sealed partial class WalRepository
     public IReadOnlyList<TimelineInventory> List()
     {
         var byTimeline = new SortedDictionary<uint, List<ArchivedFile>>();
+        if (SegmentSize == null)
+        {
+            // Another process (or object) may have pushed the first segment since this one was opened.
+            var (_, sysid, size) = ReadConfig(System.IO.Path.Combine(Path, ConfigFileName));
+            (SystemIdentifier, SegmentSize) = (sysid, size);
+        }
         string wal = System.IO.Path.Combine(Path, "wal");
         if (!Directory.Exists(wal))
             return [];

@@ -20,6 +20,13 @@ public static partial class RecoveryConfigFile
     /// <exception cref="RecoveryException">A setting has an invalid value, or several targets are set.</exception>
     public static ArchiveRecoveryOptions Read(string dataDirectory)
     {
+        var settings = ReadSettings(dataDirectory);
+        return FromSettings(name => settings.TryGetValue(name, out var v) ? v : null);
+    }
+
+    /// <summary>Every setting of the directory's postgresql.conf and postgresql.auto.conf (lower-case names; the later file wins), with the file it came from.</summary>
+    public static IReadOnlyDictionary<string, (string Value, string File)> ReadSettings(string dataDirectory)
+    {
         var settings = new Dictionary<string, (string Value, string File)>(StringComparer.Ordinal);
         foreach (var file in Files)
         {
@@ -32,7 +39,54 @@ public static partial class RecoveryConfigFile
                     settings[pair.Name.ToLowerInvariant()] = (pair.Value, path);
             }
         }
-        return FromSettings(name => settings.TryGetValue(name, out var v) ? v : null);
+        return settings;
+    }
+
+    /// <summary>
+    /// <paramref name="options"/> with archive_mode, archive_command and archive_timeout taken from
+    /// <paramref name="dataDirectory"/>'s configuration files where they are set there (what
+    /// <c>pgwal</c>'s commands do, so a data directory is configured as PostgreSQL's is).
+    /// </summary>
+    /// <exception cref="RecoveryException">A value is invalid (the message names the setting and the file).</exception>
+    public static WalInstanceOptions ApplyArchiveSettings(string dataDirectory, WalInstanceOptions options)
+    {
+        if (!Directory.Exists(dataDirectory))
+            return options;
+        var settings = ReadSettings(dataDirectory);
+        RecoveryException Bad(string name, string why) => new($"invalid value for parameter \"{name}\": \"{settings[name].Value}\" in \"{settings[name].File}\": {why}");
+        if (settings.TryGetValue("archive_mode", out var mode))
+        {
+            options = options with
+            {
+                ArchiveMode = mode.Value.ToLowerInvariant() switch
+                {
+                    "always" => ArchiveMode.Always,
+                    var v when ParseBool(v) is { } on => on ? ArchiveMode.On : ArchiveMode.Off,
+                    _ => throw Bad("archive_mode", "must be on, off or always"),
+                },
+            };
+        }
+        if (settings.TryGetValue("archive_command", out var command))
+            options = options with { ArchiveCommand = command.Value };
+        if (settings.TryGetValue("archive_timeout", out var timeout))
+            options = options with { ArchiveTimeout = ParseSeconds(timeout.Value) ?? throw Bad("archive_timeout", "must be a duration such as 60, 60s, 5min or 500ms") };
+        return options;
+    }
+
+    // A time setting in seconds by default, with PostgreSQL's units.
+    private static TimeSpan? ParseSeconds(string text)
+    {
+        var m = Regex.Match(text.Trim(), @"^(\d+)\s*(ms|s|min|h|d)?$");
+        if (!m.Success || !long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long n))
+            return null;
+        return m.Groups[2].Value switch
+        {
+            "ms" => TimeSpan.FromMilliseconds(n),
+            "min" => TimeSpan.FromMinutes(n),
+            "h" => TimeSpan.FromHours(n),
+            "d" => TimeSpan.FromDays(n),
+            _ => TimeSpan.FromSeconds(n),
+        };
     }
 
     /// <summary>Builds options from setting values (names as PostgreSQL's; null = not set).</summary>

@@ -164,6 +164,35 @@ public sealed class BaseBackupTests
     }
 
     [Fact]
+    public void BackupInterruptedMidCopy_LeavesACopyThatIsRefused_AndTheInstanceLosesNothing()
+    {
+        using var dir = new TempDirectory("bbkill");
+        string data = dir.Combine("data"), backup = dir.Combine("backup");
+        var store = KvStore.Open(data, Options);
+        for (int i = 0; i < 3000; i++)
+            store.Put(Key(i), Value(i));
+        // The copy dies in the middle (as if the process were killed: nothing after this point runs).
+        var e = Assert.Throws<IOException>(() => store.Instance.BaseBackup(backup, null, new SyncProgress([], p =>
+        {
+            if (p.Phase == "copying" && p.FilesDone >= 2)
+                throw new IOException("simulated crash in the middle of the copy");
+        })));
+        Assert.Contains("simulated crash", e.Message);
+        Assert.Equal(0, store.Instance.Wal.RunningBackups);
+        Assert.True(File.Exists(Path.Combine(backup, BackupLabel.FileName)));   // written first ...
+        Assert.True(File.Exists(Path.Combine(backup, BackupLabel.IncompleteMarker)));   // ... under the mark
+        Assert.False(File.Exists(Path.Combine(backup, "backup_manifest")));
+        store.Put(Key(3000), Value(3000));
+        store.Instance.Abandon();   // and the instance crashes too
+
+        var refused = Assert.Throws<RecoveryException>(() => KvStore.Open(backup, Options).Dispose());
+        Assert.Contains("base backup whose copying did not complete", refused.Message);
+        using var reopened = KvStore.Open(data, Options);
+        for (int i = 0; i <= 3000; i++)
+            Assert.Equal(Value(i), reopened.Get(Key(i)));
+    }
+
+    [Fact]
     public void LabelParsing_RefusesWhatPostgreSqlRefuses()
     {
         var geometry = new WalGeometry(SegmentSize);

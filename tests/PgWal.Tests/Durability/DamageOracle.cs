@@ -65,7 +65,7 @@ internal static class DamageOracle
     {
         const int clients = 4, seed = 3;
         var acked = PgWal.Cli.PageTest.AckFile.Read(acks, clients);
-        var options = KvWorker.Options();
+        var options = KvWorker.Options(data);
         using var store = KvStore.OpenReadOnly(data, options with { Instance = options.Instance with { BackgroundCheckpointer = false } });
         for (int c = 0; c < clients; c++)
         {
