@@ -34,6 +34,12 @@ public sealed class RealPostgresArchiveTests
                 ["-D", dir.Combine("backup"), "-h", "127.0.0.1", "-p", primary.Port.ToString(), "-U", "postgres", "-X", "none", "-c", "fast"], Patience);
             Assert.True(backup.ExitCode == 0, backup.Stderr);
             primary.Sql("INSERT INTO t SELECT g, 'after the backup' FROM generate_series(1001, 2000) g");
+            // Real traffic across several segments: pgbench's tables and transactions.
+            var env = new[] { "-h", "127.0.0.1", "-p", primary.Port.ToString(), "-U", "postgres" };
+            var pgbenchInit = ScratchCluster.AsPostgres(PgTools.Require("pgbench"), [.. env, "-i", "-s", "2", "-q", "postgres"], Patience);
+            Assert.True(pgbenchInit.ExitCode == 0, pgbenchInit.Stderr);
+            var pgbench = ScratchCluster.AsPostgres(PgTools.Require("pgbench"), [.. env, "-c", "2", "-t", "300", "postgres"], Patience);
+            Assert.True(pgbench.ExitCode == 0, pgbench.Stderr);
             primary.Sql("SELECT pg_create_restore_point('before_accident')");
             primary.Sql("DELETE FROM t WHERE id % 2 = 0");   // the accident
             string last = primary.Sql("SELECT pg_walfile_name(pg_switch_wal())");
@@ -73,6 +79,11 @@ public sealed class RealPostgresArchiveTests
             Assert.True(json.GetProperty("reached").GetBoolean());
             Assert.Equal(r1.Sql("SELECT pg_last_wal_replay_lsn()"), json.GetProperty("replayed_up_to").GetString());
             Assert.StartsWith("recovery stopping at restore point \"before_accident\", time ", json.GetProperty("message").GetString());
+            // Timeline 2 starts where replay ended: PgWal's history file for that switch has PostgreSQL's bytes.
+            var switchPoint = json.GetProperty("replayed_up_to").GetString()!;
+            Assert.True(Lsn.TryParse(switchPoint, out var sp));
+            string expectedHistory = PgWal.Timelines.TimelineHistory.NewFileText(null, TimelineId.First, sp, "at restore point \"before_accident\"");
+            Assert.Equal(expectedHistory, File.ReadAllText(Path.Combine(first, "pg_wal", "00000002.history")));
             Assert.Contains($"redo done at {json.GetProperty("stop_record_lsn").GetString()} ", r1.Log());
             // The same stop as an LSN target (inclusive: after the record starting there), and a name never made.
             var byLsn = PgTools.Pgwal(["archive", "show-target", "--repo", repo, "--timeline", "1", "--lsn", json.GetProperty("stop_record_lsn").GetString()!, "--json"]);
@@ -88,6 +99,21 @@ public sealed class RealPostgresArchiveTests
         var history = PgTools.Pgwal(["archive", "get", "--repo", repo, "00000002.history", dir.Combine("00000002.history")]);
         Assert.True(history.ExitCode == 0, history.Stderr);
         Assert.StartsWith("1\t", File.ReadAllText(dir.Combine("00000002.history")));
+
+        // Restore to an LSN on timeline 1 (inclusive): PostgreSQL stops after the record starting at
+        // or after it, as show-target predicts, and pg_last_wal_replay_lsn() is that record's end.
+        var lsnTarget = PgTools.Pgwal(["archive", "show-target", "--repo", repo, "--timeline", "1", "--name", "before_accident", "--json"]);
+        string beforeAccident = System.Text.Json.JsonDocument.Parse(lsnTarget.StdoutText).RootElement.GetProperty("stop_record_lsn").GetString()!;
+        Assert.True(Lsn.TryParse(beforeAccident, out var rp));
+        string target = (rp - 0x100).ToString();   // a little before the restore point: inside the WAL of the inserts
+        var predicted = System.Text.Json.JsonDocument.Parse(PgTools.Pgwal(["archive", "show-target", "--repo", repo, "--timeline", "1", "--lsn", target, "--json"]).StdoutText).RootElement;
+        string lsnRestore = Restore(dir, "restore-lsn");
+        using (var r = ScratchCluster.StartExisting(lsnRestore, restoring + $"recovery_target_lsn = '{target}'\nrecovery_target_timeline = 'current'\nrecovery_target_action = 'pause'\n"))
+        {
+            r.WaitFor("SELECT pg_get_wal_replay_pause_state()", "paused", Patience);
+            Assert.Equal(predicted.GetProperty("replayed_up_to").GetString(), r.Sql("SELECT pg_last_wal_replay_lsn()"));
+            Assert.Contains(predicted.GetProperty("message").GetString()!, r.Log());
+        }
 
         // Restore 2: the same backup, recovery_target_timeline = 'latest' (and get prefetching ahead): it must follow timeline 2.
         string second = Restore(dir, "restore2");
