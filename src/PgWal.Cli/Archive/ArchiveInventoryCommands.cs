@@ -71,13 +71,27 @@ internal static class ArchiveInventoryCommands
     public static Command Cleanup()
     {
         var repo = ArchiveCommands.Repo();
-        var oldest = new Argument<string>("OLDESTKEPTWALFILE") { Description = "the oldest segment to keep (a segment, .partial or backup history file name; %r in archive_cleanup_command)" };
+        var oldest = new Argument<string?>("OLDESTKEPTWALFILE") { Arity = ArgumentArity.ZeroOrOne, Description = "the oldest segment to keep (a segment, .partial or backup history file name; %r in archive_cleanup_command)" };
+        var keepBackups = CliOptions.OptionalInt("--keep-backups", null, "instead of OLDESTKEPTWALFILE: keep the WAL the newest N base backups need (their backup history files in the repository), remove the older", 1, 100000);
         var dryRun = new Option<bool>("--dry-run", "-n") { Description = "print the files that would be removed, remove nothing" };
-        var command = new Command("cleanup", "Remove archived segments older than OLDESTKEPTWALFILE on every timeline, as pg_archivecleanup does (history and backup history files stay)") { repo, oldest, dryRun };
+        var command = new Command("cleanup", "Remove archived segments older than OLDESTKEPTWALFILE on every timeline, as pg_archivecleanup does (history and backup history files stay)") { repo, oldest, keepBackups, dryRun };
         command.SetAction(p => CommandBoundary.Run("archive cleanup", () =>
         {
             var r = WalRepository.Open(p.GetValue(repo)!);
-            var removed = r.Cleanup(p.GetValue(oldest)!, p.GetValue(dryRun));
+            string? cutoff = p.GetValue(oldest);
+            if ((cutoff == null) == (p.GetValue(keepBackups) == null))
+                throw new UsageException("give either OLDESTKEPTWALFILE or --keep-backups N");
+            if (p.GetValue(keepBackups) is int keep)
+            {
+                cutoff = r.OldestKeptBackup(keep);
+                if (cutoff == null)
+                {
+                    Console.Error.WriteLine($"the repository knows of fewer than {keep} base backup(s): nothing removed");
+                    return 0;
+                }
+                Console.Error.WriteLine($"keeping the WAL of the newest {keep} base backup(s), from {cutoff[..24]} on");
+            }
+            var removed = r.Cleanup(cutoff!, p.GetValue(dryRun));
             if (p.GetValue(dryRun))
             {
                 foreach (string path in removed)

@@ -92,6 +92,21 @@ public sealed partial class WalRepository
     }
 
     /// <summary>
+    /// Retention by backups: the backup history file of the <paramref name="keep"/>-th newest base
+    /// backup the repository knows of (by start location, on any timeline), whose name given to
+    /// <see cref="Cleanup"/> keeps exactly the WAL those backups need; null when it knows of fewer.
+    /// </summary>
+    public string? OldestKeptBackup(int keep)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
+        var backups = List().SelectMany(t => t.Files).Where(f => f.Name.Kind == ArchivedFileKind.BackupHistory)
+            .Select(f => f.Name.Name)
+            .OrderByDescending(n => n[8..24] + n[25..33], StringComparer.Ordinal)   // start segment, then offset
+            .ToList();
+        return backups.Count >= keep ? backups[keep - 1] : null;
+    }
+
+    /// <summary>
     /// Removes (or, with <paramref name="dryRun"/>, lists) the segment and .partial files that sort
     /// before <paramref name="oldestKept"/> by their log and segment digits, on every timeline, as
     /// pg_archivecleanup does. <paramref name="oldestKept"/> may be a segment, .partial or backup

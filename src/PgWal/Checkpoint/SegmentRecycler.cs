@@ -59,7 +59,22 @@ internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, Wal
             status?.Remove(name);
         }
         KeptForArchiving = kept;
+        RemoveBackupHistoryFiles();
         return (removed, recycled);
+    }
+
+    // CleanupBackupHistory: backup history files in pg_wal go once archived (at once when not archiving).
+    private void RemoveBackupHistoryFiles()
+    {
+        foreach (var name in storage.ListFiles())
+        {
+            if (ArchivedFileName.TryParse(name, out var parsed) != null || parsed.Kind != ArchivedFileKind.BackupHistory)
+                continue;
+            if (archiver != null && !archiver.CheckDone(name))
+                continue;
+            storage.Delete(name);
+            status?.Remove(name);
+        }
     }
 
     // XLOGfileslop: the highest segment number worth recycling into.

@@ -28,7 +28,32 @@ internal sealed class SegmentProvider(IWalStorage storage, WalGeometry geometry,
     public IWalSegmentFile Open(SegmentNumber segment)
     {
         Ensure(segment);
+        lock (_lock)
+        {
+            if (segment.Value > _highestOpened)
+                _highestOpened = segment.Value;
+        }
         return storage.Open(FileName(segment), openOptions);
+    }
+
+    // The highest segment the writer opened (guarded by _lock). Segments at or below it are written
+    // already and may have been archived and removed since: preallocation must never create them
+    // again (a queued preallocation that runs late would leave a zero-filled segment that archiving
+    // then offers, and fails on, forever).
+    private ulong _highestOpened;
+
+    /// <summary>
+    /// Creates an upcoming <paramref name="segment"/> ahead of the writer, unless the writer has
+    /// reached or passed it; returns true when it created it.
+    /// </summary>
+    public bool Preallocate(SegmentNumber segment)
+    {
+        lock (_lock)
+        {
+            if (segment.Value <= _highestOpened)
+                return false;
+        }
+        return Ensure(segment);
     }
 
     /// <summary>Creates <paramref name="segment"/> unless it exists. Returns true when it created it.</summary>

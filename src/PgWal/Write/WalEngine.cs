@@ -240,11 +240,14 @@ public sealed partial class WalEngine : IDisposable
         {
             try
             {
-                var segment = current;
+                // From where insertion is now, not where it was when this was queued: segments
+                // passed since may be archived and removed already (Preallocate refuses those too).
+                var now = _geometry.SegmentOf(_position.ReservedUpTo);
+                var segment = now.Value > current.Value ? now : current;
                 for (int i = 0; i < _options.PreallocateSegments && !_disposed && segment.Value < _geometry.LastSegment.Value; i++)
                 {
                     segment = segment.Next;
-                    if (_segments.Ensure(segment))
+                    if (_segments.Preallocate(segment))
                         _logger.LogDebug("preallocated WAL segment {Segment}", _segments.FileName(segment));
                 }
             }

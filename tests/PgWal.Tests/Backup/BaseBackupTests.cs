@@ -39,6 +39,7 @@ public sealed class BaseBackupTests
         var acknowledged = new ConcurrentBag<int>();
         BackupStopResult stop;
         HashSet<int> beforeStop = [];
+        string history;
         var progress = new List<BaseBackupProgress>();
         using (var store = KvStore.Open(data, Options))
         {
@@ -65,6 +66,7 @@ public sealed class BaseBackupTests
                 if (p.Phase == "copying")
                     beforeStop = [.. acknowledged];
             }));
+            history = File.ReadAllText(Path.Combine(data, "pg_wal", stop.HistoryFileName));   // (removed at a later checkpoint)
             Thread.Sleep(200);
             cancel.Cancel();
             foreach (var w in writers)
@@ -83,7 +85,6 @@ public sealed class BaseBackupTests
         var parsed = BackupLabel.Parse(label, out string? error);
         Assert.True(parsed != null, error);
         Assert.Matches(@"^START WAL LOCATION: [0-9A-F]+/[0-9A-F]+ \(file [0-9A-F]{24}\)\nCHECKPOINT LOCATION: [0-9A-F]+/[0-9A-F]+\nBACKUP METHOD: streamed\nBACKUP FROM: primary\nSTART TIME: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\nLABEL: while writing\nSTART TIMELINE: 1\n$", label);
-        string history = File.ReadAllText(Path.Combine(data, "pg_wal", stop.HistoryFileName));
         var historyLines = history.Split('\n');
         Assert.Equal(label.Split('\n')[0], historyLines[0]);
         Assert.Equal($"STOP WAL LOCATION: {stop.StopLsn} (file {stop.LastSegment})", historyLines[1]);
