@@ -63,14 +63,18 @@ internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, Wal
         return (removed, recycled);
     }
 
-    // CleanupBackupHistory: backup history files in pg_wal go once archived (at once when not archiving).
+    // CleanupBackupHistory: backup history files in pg_wal go once archived. Unlike PostgreSQL, which
+    // also deletes them at once when not archiving, PgWal then keeps them: their only copy is the
+    // record of a backup someone may want to read, and they are a few hundred bytes.
     private void RemoveBackupHistoryFiles()
     {
+        if (archiver == null || status == null)
+            return;
         foreach (var name in storage.ListFiles())
         {
             if (ArchivedFileName.TryParse(name, out var parsed) != null || parsed.Kind != ArchivedFileKind.BackupHistory)
                 continue;
-            if (archiver != null && !archiver.CheckDone(name))
+            if (!archiver.CheckDone(name))
                 continue;
             storage.Delete(name);
             status?.Remove(name);

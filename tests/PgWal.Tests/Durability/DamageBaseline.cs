@@ -52,8 +52,9 @@ public sealed class DamageBaseline : IDisposable
         Assert.True(init.ExitCode == 0, init.Stderr);
         string[] args = workload == "kv"
             ? ["kv", "-D", data, "worker", "--clients", "4", "--seed", "3", "--ack-file", acks]
+            // (checkpoints every 5 s: with 1 MB segments the WAL after the last one must reach 8 segments)
             : ["pagetest", "-D", data, "--workers", "2", "--pages", "64", "--seed", "3", "--ack-file", acks, "--duration", "120",
-               "--checkpoint-timeout", "1", "--max-wal-size", "64", "--shared-buffers", "64"];
+               "--checkpoint-timeout", "5", "--max-wal-size", "64", "--shared-buffers", "64"];
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pgwal.dll"));
         foreach (var a in args)
