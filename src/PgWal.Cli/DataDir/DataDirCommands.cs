@@ -46,7 +46,8 @@ internal static class DataDirCommands
         {
             Description = "when the WAL is damaged, recover up to the damage and set the WAL after it aside in pg_wal/quarantine/ (default: stop and change nothing)",
         };
-        var command = new Command("recover", "Open a data directory (crash recovery when needed; archive recovery to a target with recovery.signal and postgresql.conf, as PostgreSQL), write a shutdown checkpoint, exit") { dir, json, decodeOnly, quiet, acceptLoss };
+        var repo = CliOptions.Path("--repo", null, "with recovery.signal: restore archived WAL from this PgWal repository in-process (instead of restore_command)");
+        var command = new Command("recover", "Open a data directory (crash recovery when needed; archive recovery to a target with recovery.signal and postgresql.conf, as PostgreSQL), write a shutdown checkpoint, exit") { dir, json, decodeOnly, quiet, acceptLoss, repo };
         command.SetAction(p => CommandBoundary.Run("recover", () =>
         {
             string path = p.GetValue(dir)!;
@@ -61,6 +62,11 @@ internal static class DataDirCommands
                 BackgroundCheckpointer = false,
                 RecoveryMode = p.GetValue(acceptLoss) ? WalRecoveryMode.PointInTime : WalRecoveryMode.TolerateTornTail,
             });
+            if (p.GetValue(repo) is { } repository && File.Exists(Path.Combine(path, "recovery.signal")))
+            {
+                var settings = RecoveryConfigFile.Read(path) with { Restorer = new PgWal.Archive.RepositoryRestorer(PgWal.Archive.WalRepository.Open(repository)) };
+                options = options with { ArchiveRecovery = settings };
+            }
             RecoveryResult result;
             try
             {
@@ -114,7 +120,7 @@ internal static class DataDirCommands
                 ["end_of_recovery_checkpoint"] = r.EndOfRecoveryCheckpoint.IsValid ? r.EndOfRecoveryCheckpoint.ToString() : null,
                 ["damage"] = r.Damage is { } damage ? DamageJson(damage) : null,
                 ["archive_recovery"] = r.ArchiveRecovery, ["stop"] = r.StopMessage, ["files_restored"] = r.FilesRestored,
-                ["new_timeline"] = r.NewTimeline.IsValid ? r.NewTimeline.Value : null,
+                ["new_timeline"] = r.NewTimeline.IsValid ? (long)r.NewTimeline.Value : null,
             }));
             return;
         }

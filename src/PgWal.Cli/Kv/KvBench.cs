@@ -43,7 +43,7 @@ internal static class KvBench
             var options = new KvOptions
             {
                 SynchronousCommit = !p.GetValue(async),
-                Instance = new WalInstanceOptions { SharedBuffers = p.GetValue(buffers) },
+                Instance = Recovery.RecoveryConfigFile.ApplyArchiveSettings(path, new WalInstanceOptions { SharedBuffers = p.GetValue(buffers) }),
             };
             using var signals = new StopSignals();
             using var store = KvStore.Open(path, options);

@@ -149,8 +149,14 @@ public sealed class ArchiveRecoveryFailureTests
             Assert.True(File.Exists(Path.Combine(data, "recovery.signal")));
         }
         File.AppendAllText(Path.Combine(data, "postgresql.auto.conf"), "recovery_target_action = 'promote'\n");
+        var recover = PgTools.Pgwal(["recover", "-D", data, "--json", "-q"]);
+        Assert.True(recover.ExitCode == 0, recover.Stderr);
+        var json = System.Text.Json.JsonDocument.Parse(recover.StdoutText.Trim().Split('\n')[^1]).RootElement;
+        Assert.True(json.GetProperty("archive_recovery").GetBoolean());
+        Assert.Equal(2, json.GetProperty("new_timeline").GetInt32());
+        Assert.StartsWith("recovery stopping at restore point \"late\"", json.GetProperty("stop").GetString());
         using var store = KvStore.Open(data, Options(new WalInstanceOptions()));
-        Assert.Equal(new TimelineId(2), store.Instance.Recovery.NewTimeline);
+        Assert.Equal(new TimelineId(2), store.Instance.ControlFile.CheckPointCopy.ThisTimeline);
         Assert.Equal("before the backup", Encoding.UTF8.GetString(store.Get("a"u8)!));
         _ = last;
     }
