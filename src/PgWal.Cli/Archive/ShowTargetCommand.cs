@@ -2,8 +2,8 @@
 // [--exclusive] [--timeline N] [--json]`: reads the archived WAL and says where a recovery to that
 // target would stop, with PostgreSQL 15's log message, the LSN pg_last_wal_replay_lsn() would
 // report, and the transaction ends just before and after — or that the target is never reached
-// (exit 3), before anybody restores anything. Reads one timeline (the lowest archived one unless
-// --timeline says otherwise); following timeline history files is not built yet.
+// (exit 3), before anybody restores anything. Reads the lowest archived timeline unless --timeline
+// names another, which is read along its history file (its ancestors' WAL up to each switch).
 using System.CommandLine;
 using System.Globalization;
 using PgWal.Archive;
@@ -23,7 +23,7 @@ internal static class ShowTargetCommand
         var time = new Option<string?>("--time") { Description = "recovery_target_time (ISO 8601; UTC unless an offset is given)" };
         var name = new Option<string?>("--name") { Description = "recovery_target_name (a restore point)" };
         var exclusive = new Option<bool>("--exclusive") { Description = "recovery_target_inclusive = off" };
-        var timeline = CliOptions.OptionalLong("--timeline", null, "the timeline to read (default: the lowest archived)", 1, uint.MaxValue);
+        var timeline = CliOptions.OptionalLong("--timeline", null, "the timeline to read, along its history file (default: the lowest archived)", 1, uint.MaxValue);
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var command = new Command("show-target", "Say where a point-in-time recovery to a target would stop, from the archived WAL") { repo, lsn, xid, time, name, exclusive, timeline, json };
         command.SetAction(p => CommandBoundary.Run("archive show-target", () =>

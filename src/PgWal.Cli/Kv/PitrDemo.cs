@@ -62,7 +62,7 @@ internal static class PitrDemo
             Console.WriteLine($"  [{clock.Elapsed.TotalSeconds,5:F1} s] ACCIDENT: one batch deleted {deleted} keys of client 1 (commit {store.LastCommit?.Xid}); more writes followed; primary shut down (its last WAL archived)");
         }
 
-        CopyDirectory(backup, restored);
+        Common.DirectoryCopy.Copy(backup, restored);
         File.WriteAllText(Path.Combine(restored, "recovery.signal"), "");
         string pgwal = Environment.ProcessPath is { } exe && !exe.EndsWith("dotnet", StringComparison.Ordinal) ? exe : $"dotnet {Path.Combine(AppContext.BaseDirectory, "pgwal.dll")}";
         File.WriteAllText(Path.Combine(restored, "postgresql.auto.conf"),
@@ -100,14 +100,5 @@ internal static class PitrDemo
             store.Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
             acknowledged[key] = value;
         }
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, d)));
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-            File.Copy(f, Path.Combine(to, Path.GetRelativePath(from, f)));
     }
 }

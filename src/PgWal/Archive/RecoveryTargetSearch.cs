@@ -49,19 +49,26 @@ public sealed record TargetSearchResult(bool Reached, TimelineId Timeline, Lsn S
 /// <summary>Finds where a recovery to a target would stop, in archived WAL.</summary>
 public static class RecoveryTargetSearch
 {
-    /// <summary>Reads <paramref name="timeline"/>'s archived WAL from its first archived segment.</summary>
-    /// <exception cref="ArchiveException">The repository has no WAL of that timeline, or archived WAL is damaged.</exception>
+    /// <summary>
+    /// Reads <paramref name="timeline"/>'s archived WAL, following its history file (when the
+    /// repository has one) back to the oldest archived segment of its ancestors, as recovery with
+    /// recovery_target_timeline = that timeline would read it.
+    /// </summary>
+    /// <exception cref="ArchiveException">The repository has no WAL of that timeline, its history file is damaged, or archived WAL is damaged.</exception>
     public static TargetSearchResult Find(WalRepository repository, TimelineId timeline, RecoveryTarget target)
     {
-        var inventory = repository.List().FirstOrDefault(t => t.Timeline == timeline && t.Ranges.Count > 0)
-            ?? throw new ArchiveException($"repository \"{repository.Path}\" holds no WAL segment of timeline {timeline.Value}");
-        var source = new RepositoryPageSource(repository);
-        var geometry = source.Geometry;
-        SegmentFileName.TryParse(inventory.Ranges[0].First, geometry, out _, out var first);
+        var history = LoadHistory(repository, timeline);
+        var inventories = repository.List().Where(t => t.Ranges.Count > 0 && history.Includes(t.Timeline)).ToList();
+        if (inventories.Count == 0)
+            throw new ArchiveException($"repository \"{repository.Path}\" holds no WAL segment of timeline {timeline.Value} or its ancestors");
+        var inner = new RepositoryPageSource(repository);
+        var geometry = inner.Geometry;
+        var source = new HistoryPageSource(repository, inner, history);
+        var first = inventories.Select(t => { SegmentFileName.TryParse(t.Ranges[0].First, geometry, out _, out var s); return s; }).Min();
         using var reader = new WalReader(source, new WalReaderOptions { SegmentSize = geometry.SegmentSize, Timeline = timeline, ClassifyEndOfWal = true });
         Lsn start = reader.FindNextRecord(geometry.SegmentStart(first), out var error);
         if (!start.IsValid)
-            throw new ArchiveException($"no valid record in archived segment {inventory.Ranges[0].First}: {error?.Message}");
+            throw new ArchiveException($"no valid record in archived segment {source.DescribeSegment(timeline, first)}: {error?.Message}");
         reader.BeginRead(start);
 
         TransactionEnd? lastReplayed = null;
@@ -90,7 +97,7 @@ public static class RecoveryTargetSearch
                 _ => null,
             };
             if (before != null)
-                return new TargetSearchResult(true, timeline, record.Lsn, replayedUpTo, before, lastReplayed, end ?? NextEnd(reader), Lsn.Invalid);
+                return new TargetSearchResult(true, history.TimelineOf(record.Lsn), record.Lsn, replayedUpTo, before, lastReplayed, end ?? NextEnd(reader), Lsn.Invalid);
             replayedUpTo = record.NextLsn;
             if (end != null)
                 lastReplayed = end;
@@ -104,7 +111,26 @@ public static class RecoveryTargetSearch
                 _ => null,
             };
             if (after != null)
-                return new TargetSearchResult(true, timeline, record.Lsn, replayedUpTo, after, lastReplayed, NextEnd(reader), Lsn.Invalid);
+                return new TargetSearchResult(true, history.TimelineOf(record.Lsn), record.Lsn, replayedUpTo, after, lastReplayed, NextEnd(reader), Lsn.Invalid);
+        }
+    }
+
+    private static Timelines.TimelineHistory LoadHistory(WalRepository repository, TimelineId timeline)
+    {
+        if (timeline == TimelineId.First)
+            return Timelines.TimelineHistory.Single(timeline);
+        string name = Timelines.TimelineHistory.FileName(timeline);
+        ArchivedFileName.TryParse(name, out var parsed);
+        byte[]? bytes = repository.TryRead(parsed);
+        if (bytes == null)
+            return Timelines.TimelineHistory.Single(timeline);   // a timeline without a history file: itself only
+        try
+        {
+            return Timelines.TimelineHistory.Parse(System.Text.Encoding.UTF8.GetString(bytes), timeline, name);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ArchiveException(e.Message, damaged: true);
         }
     }
 

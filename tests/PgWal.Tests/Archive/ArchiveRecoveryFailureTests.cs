@@ -42,11 +42,7 @@ public sealed class ArchiveRecoveryFailureTests
     private static string Copy(TempDirectory dir, string backup, string name, string? conf = null)
     {
         string target = dir.Combine(name);
-        foreach (var d in Directory.GetDirectories(backup, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(Path.Combine(target, Path.GetRelativePath(backup, d)));
-        Directory.CreateDirectory(target);
-        foreach (var f in Directory.GetFiles(backup, "*", SearchOption.AllDirectories))
-            File.Copy(f, Path.Combine(target, Path.GetRelativePath(backup, f)));
+        PgWal.Cli.Common.DirectoryCopy.Copy(backup, target);
         File.WriteAllText(Path.Combine(target, "recovery.signal"), "");
         if (conf != null)
             File.WriteAllText(Path.Combine(target, "postgresql.auto.conf"), conf);

@@ -93,10 +93,10 @@ public sealed class PointInTimeRecoveryTests
         return (backup, log);
     }
 
-    private static string Restore(TempDirectory dir, string backup, string name, ArchiveRecoveryOptions recovery, WalInstanceOptions? extra = null)
+    private static string Restore(TempDirectory dir, string backup, string name)
     {
         string target = dir.Combine(name);
-        CopyDirectory(backup, target);
+        PgWal.Cli.Common.DirectoryCopy.Copy(backup, target);
         File.WriteAllText(Path.Combine(target, "recovery.signal"), "");
         return target;
     }
@@ -129,7 +129,7 @@ public sealed class PointInTimeRecoveryTests
                     };
                     // Inclusive (and name) targets keep the step's commit; exclusive ones stop just before it.
                     var expected = inclusive || kind == RecoveryTargetKind.Name ? step.Model : log[at - 1].Model;
-                    string restored = Restore(dir, backup, $"r{run++}", null!);
+                    string restored = Restore(dir, backup, $"r{run++}");
                     var recovery = new ArchiveRecoveryOptions { Restorer = new RepositoryRestorer(repo), Target = target, Action = RecoveryTargetAction.Promote };
                     using var store = KvStore.Open(restored, Options(new WalInstanceOptions { ArchiveRecovery = recovery }));
                     var result = store.Instance.Recovery;
@@ -147,7 +147,7 @@ public sealed class PointInTimeRecoveryTests
         // A second PITR from the same backup after the first one's timeline is archived: latest
         // follows timeline 2 and the new timeline is 3.
         int first = commits[commits.Count / 2];
-        string tl2 = Restore(dir, backup, "tl2", null!);
+        string tl2 = Restore(dir, backup, "tl2");
         var toFirst = new ArchiveRecoveryOptions { Restorer = new RepositoryRestorer(repo), Target = new RecoveryTarget(RecoveryTargetKind.Xid, Xid: log[first].Commit!.Xid), Action = RecoveryTargetAction.Promote };
         var model2 = new SortedDictionary<string, string>(log[first].Model, StringComparer.Ordinal);
         KvCommit lastOnTl2;
@@ -188,7 +188,19 @@ public sealed class PointInTimeRecoveryTests
         var tl1Dump = PgTools.Waldump(["-p", walCopy, "-s", BackupStart(tl2).ToString(), "-e", switchPoint.ToString(),
             SegmentFileName.Format(TimelineId.First, geometry.SegmentOf(BackupStart(tl2)), geometry), SegmentFileName.Format(TimelineId.First, geometry.SegmentOf(switchPoint), geometry)]);
         Assert.True(tl1Dump.ExitCode == 0, tl1Dump.Stderr);
-        string tl3 = Restore(dir, backup, "tl3", null!);
+        // show-target reads timeline 2 along its history: timeline 1's WAL up to the switch, then 2's.
+        var onTl2 = RecoveryTargetSearch.Find(repo, new TimelineId(2), new RecoveryTarget(RecoveryTargetKind.Xid, Xid: lastOnTl2.Xid));
+        Assert.True(onTl2.Reached, onTl2.Message);
+        Assert.Equal(new TimelineId(2), onTl2.Timeline);
+        Assert.Equal(lastOnTl2.End, onTl2.ReplayedUpTo);
+        var beforeSwitch = RecoveryTargetSearch.Find(repo, new TimelineId(2), new RecoveryTarget(RecoveryTargetKind.Xid, Xid: log[first].Commit!.Xid));
+        Assert.True(beforeSwitch.Reached, beforeSwitch.Message);
+        Assert.Equal(TimelineId.First, beforeSwitch.Timeline);
+        // A commit timeline 1 made after the switch point is not on timeline 2's history.
+        var abandoned = RecoveryTargetSearch.Find(repo, new TimelineId(2), new RecoveryTarget(RecoveryTargetKind.Xid, Xid: log[commits[^1]].Commit!.Xid));
+        Assert.False(abandoned.Reached);
+
+        string tl3 = Restore(dir, backup, "tl3");
         var toLatest = new ArchiveRecoveryOptions { Restorer = new RepositoryRestorer(repo), Target = new RecoveryTarget(RecoveryTargetKind.Xid, Xid: lastOnTl2.Xid), Action = RecoveryTargetAction.Promote };
         using (var store = KvStore.Open(tl3, Options(new WalInstanceOptions { ArchiveRecovery = toLatest })))
         {
@@ -211,14 +223,5 @@ public sealed class PointInTimeRecoveryTests
         int from = "START WAL LOCATION: ".Length;
         Lsn.TryParse(first.AsSpan(from, first.IndexOf(' ', from) - from), out var lsn);
         return lsn;
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, d)));
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-            File.Copy(f, Path.Combine(to, Path.GetRelativePath(from, f)));
     }
 }

@@ -61,7 +61,7 @@ public sealed class RetentionTests
         foreach (var (backup, ok) in new[] { (backups[1], true), (backups[2], true), (backups[0], false) })
         {
             string copy = dir.Combine(Path.GetFileName(backup) + "-restored");
-            CopyDirectory(backup, copy);
+            PgWal.Cli.Common.DirectoryCopy.Copy(backup, copy);
             // Only the archive counts: the backup's own WAL copy is left out.
             foreach (var f in Directory.GetFiles(Path.Combine(copy, "pg_wal")))
                 File.Delete(f);
@@ -78,14 +78,5 @@ public sealed class RetentionTests
                 Assert.Contains("could not locate required checkpoint record", e.Message);
             }
         }
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, d)));
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-            File.Copy(f, Path.Combine(to, Path.GetRelativePath(from, f)));
     }
 }

@@ -94,7 +94,7 @@ public sealed class BaseBackupTests
 
         // The copy opens through its end-of-backup record and has everything acknowledged before the stop.
         string copy = dir.Combine("copy");
-        CopyDirectory(backup, copy);
+        PgWal.Cli.Common.DirectoryCopy.Copy(backup, copy, r => r == "postmaster.pid");
         using (var restored = KvStore.Open(copy, Options))
         {
             Assert.True(restored.Instance.Recovery.EndOfWal >= stop.StopLsn);
@@ -131,7 +131,7 @@ public sealed class BaseBackupTests
             // WAL pages begun while a backup runs are not BKP_REMOVABLE.
             for (int i = 500; i < 3000; i++)
                 store.Put(Key(i), Value(i).Concat(new byte[1000]).ToArray());
-            CopyDirectory(data, backup, skipWal: true);
+            PgWal.Cli.Common.DirectoryCopy.Copy(data, backup, r => r == "postmaster.pid" || r.StartsWith("pg_wal/", StringComparison.Ordinal));
             stop = store.Instance.StopBackup(label);
             Assert.Equal(0, store.Instance.Wal.RunningBackups);
             File.WriteAllText(Path.Combine(backup, "backup_label"), label.ToText(store.Instance.Wal.Geometry));
@@ -213,19 +213,6 @@ public sealed class BaseBackupTests
         _ = geometry;
     }
 
-    private static void CopyDirectory(string from, string to, bool skipWal = false)
-    {
-        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, d)));
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-        {
-            string relative = Path.GetRelativePath(from, f);
-            if (relative == "postmaster.pid" || (skipWal && relative.StartsWith("pg_wal/", StringComparison.Ordinal)))
-                continue;
-            File.Copy(f, Path.Combine(to, relative));
-        }
-    }
 
     private sealed class SyncProgress(List<BaseBackupProgress> list, Action<BaseBackupProgress>? also = null) : IProgress<BaseBackupProgress>
     {
