@@ -21,6 +21,12 @@ public interface IWalRestorer
     /// <param name="oldestKept">PostgreSQL's %r: the oldest segment recovery still needs.</param>
     /// <exception cref="ArchiveException">The archive has the file but it cannot be restored (damaged, or the command failed hard): recovery must stop.</exception>
     bool TryRestore(string fileName, string destination, string oldestKept);
+
+    /// <summary>
+    /// Whether recovery may restore the next files ahead, on another thread, while it replays (true
+    /// for the in-process repository; a user's restore_command may not expect to run concurrently).
+    /// </summary>
+    bool CanRestoreAhead => false;
 }
 
 /// <summary>Restores from a <see cref="WalRepository"/> in-process.</summary>
@@ -36,6 +42,9 @@ public sealed class RepositoryRestorer(WalRepository repository) : IWalRestorer
             throw new ArchiveException(why);
         return Repository.TryRestore(name, destination);
     }
+
+    /// <inheritdoc/>
+    public bool CanRestoreAhead => true;
 }
 
 /// <summary>Runs <c>restore_command</c> through /bin/sh in the data directory.</summary>

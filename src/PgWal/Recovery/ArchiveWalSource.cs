@@ -4,7 +4,10 @@
 // get: from the archive (the restorer), which always wins over a copy in pg_wal, else from pg_wal.
 // A restored file is checked for size, renamed to its real name in pg_wal (replacing a local
 // copy) and marked .done. A segment found nowhere is the end of the WAL; a file the archive has
-// but cannot deliver stops recovery with an error naming it.
+// but cannot deliver stops recovery with an error naming it. With a restorer that allows it (the
+// in-process repository), the next segments of the same timeline are restored ahead, one at a
+// time on a background thread, while replay works; a restore ahead that fails is simply done
+// again in line, where its error counts.
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using PgWal.Archive;
@@ -91,6 +94,7 @@ internal sealed class ArchiveWalSource : IPageSource
             _file = File.OpenHandle(Path.Combine(_walDirectory, name), FileMode.Open, FileAccess.Read);
             (_fileSegment, _fileName, FileTimeline) = (segment, name, entry.Timeline);
             _opened[segment] = name;
+            RestoreAhead(entry.Timeline, segment);
             return true;
         }
         return false;
@@ -119,10 +123,64 @@ internal sealed class ArchiveWalSource : IPageSource
         return newest;
     }
 
+    private const int AheadDepth = 4;
+    private readonly Dictionary<string, Task<bool>> _ahead = new(StringComparer.Ordinal);   // name -> restored into AheadPath(name)
+    private Task _aheadChain = Task.CompletedTask;
+
+    private string AheadPath(string name) => Path.Combine(_walDirectory, $"RECOVERYXLOG.ahead.{name}");
+
+    // Queues the next segments of `timeline` after `segment` for restoring in the background, in order.
+    private void RestoreAhead(TimelineId timeline, SegmentNumber segment)
+    {
+        if (_restorer is not { CanRestoreAhead: true } restorer)
+            return;
+        for (int k = 1; k <= AheadDepth; k++)
+        {
+            string name = SegmentFileName.Format(timeline, new SegmentNumber(segment.Value + (ulong)k), _geometry);
+            if (_ahead.ContainsKey(name) || File.Exists(Path.Combine(_walDirectory, name)) && _status?.Status(name) == ArchiveStatusKind.Done)
+                continue;
+            string temp = AheadPath(name), oldest = OldestKept;
+            var task = _aheadChain.ContinueWith(_ =>
+            {
+                File.Delete(temp);
+                if (!restorer.TryRestore(name, temp, oldest))
+                    return false;
+                using (var handle = File.OpenHandle(temp, FileMode.Open, FileAccess.ReadWrite))
+                    FileSystemWalStorage.SyncHandle(handle, dataOnly: false, temp);
+                return true;
+            }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            _ahead[name] = task;
+            _aheadChain = task;
+        }
+    }
+
     // Restores `name` into pg_wal (the archive wins over a local copy), or finds it there.
     private bool Fetch(string name, string temporary, int expectedSize)
     {
         string target = Path.Combine(_walDirectory, name);
+        if (_ahead.Remove(name, out var ahead))
+        {
+            bool restored;
+            try
+            {
+                restored = ahead.GetAwaiter().GetResult();
+            }
+            catch (Exception)
+            {
+                restored = false;   // restored again in line below, where a real error is reported
+            }
+            string aheadPath = AheadPath(name);
+            if (restored && new FileInfo(aheadPath).Length == expectedSize)
+            {
+                File.Move(aheadPath, target, overwrite: true);
+                FileSystemWalStorage.SyncDirectory(_walDirectory);
+                _status?.MarkDone(name);
+                Restored++;
+                _logger.LogInformation("restored log file \"{Name}\" from archive", name);
+                return true;
+            }
+            File.Delete(aheadPath);
+        }
         if (_restorer != null)
         {
             string temp = Path.Combine(_walDirectory, temporary);
@@ -154,5 +212,20 @@ internal sealed class ArchiveWalSource : IPageSource
         _file = null;
     }
 
-    public void Dispose() => Close();
+    public void Dispose()
+    {
+        Close();
+        // No restore may still be writing when recovery returns; what was restored ahead and not
+        // used (past the target, or on a timeline not followed) is removed.
+        try
+        {
+            _aheadChain.Wait();
+        }
+        catch (AggregateException)
+        {
+        }
+        foreach (var name in _ahead.Keys)
+            File.Delete(AheadPath(name));
+        _ahead.Clear();
+    }
 }
