@@ -158,6 +158,44 @@ public sealed class ArchiveRecoveryFailureTests
     }
 
     [Fact]
+    public void ArchiveRecoveryToTheEndOfPgWal_WithArchivingOn_EndsTheOldTimelineAsPartial_AndArchivesItWithTheHistoryFile()
+    {
+        using var dir = new TempDirectory("arpartial");
+        string data = dir.Combine("data");
+        var store = KvStore.Open(data, Options(new WalInstanceOptions()));
+        for (int i = 0; store.Instance.Wal.InsertedUpTo.Value < 3UL * SegmentSize + 5000; i++)
+            store.Put(Encoding.UTF8.GetBytes($"key{i}"), new byte[700]);
+        store.Put("last"u8, "acknowledged"u8);
+        Lsn end = store.Instance.Wal.InsertedUpTo;
+        store.Instance.Abandon();   // a crash; its WAL never archived (archiving was off)
+
+        // Archive recovery with an archive that has nothing (restore_command 'false'): the WAL in
+        // pg_wal is replayed to its end, then timeline 2 begins, and with archiving now on the old
+        // timeline's last segment, which nobody archived, becomes .partial and is archived.
+        var repo = WalRepository.Create(dir.Combine("repo"), ArchiveCodec.Lz4);
+        File.WriteAllText(Path.Combine(data, "recovery.signal"), "");
+        var options = new WalInstanceOptions
+        {
+            ArchiveRecovery = new ArchiveRecoveryOptions { RestoreCommand = "false" },
+            ArchiveMode = ArchiveMode.On, ArchiveModule = new RepositoryArchiveModule(repo),
+        };
+        string last = SegmentFileName.Format(TimelineId.First, Geometry.SegmentOf(end), Geometry);
+        using (var recovered = KvStore.Open(data, Options(options)))
+        {
+            Assert.Equal(new TimelineId(2), recovered.Instance.Recovery.NewTimeline);
+            Assert.Null(recovered.Instance.Recovery.StopMessage);
+            Assert.Equal("acknowledged", Encoding.UTF8.GetString(recovered.Get("last"u8)!));
+        }
+        Assert.True(File.Exists(Path.Combine(data, "pg_wal", last + ".partial")));
+        Assert.False(File.Exists(Path.Combine(data, "pg_wal", last)));
+        Assert.True(File.Exists(Path.Combine(data, "pg_wal", SegmentFileName.Format(new TimelineId(2), Geometry.SegmentOf(end), Geometry))));
+        Assert.Matches("^1\t[0-9A-F]+/[0-9A-F]+\tno recovery target specified\n$", File.ReadAllText(Path.Combine(data, "pg_wal", "00000002.history")));
+        var archived = repo.List().SelectMany(t => t.Files).Select(f => f.Name.Name).ToList();
+        Assert.Contains("00000002.history", archived);
+        Assert.Contains(last + ".partial", archived);
+    }
+
+    [Fact]
     public void HistoryFiles_HavePostgreSqlsBytes_ForTheReferenceRuns()
     {
         // s1: xid 730 on timeline 1, 34 bytes.
