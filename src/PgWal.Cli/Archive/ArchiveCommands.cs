@@ -26,7 +26,7 @@ internal static class ArchiveCommands
     {
         var command = new Command("archive", "A WAL archive repository for PgWal and PostgreSQL (archive_command / restore_command)")
         {
-            Init(), Push(), Get(), Prefetch(), ArchiveInventoryCommands.List(), ArchiveInventoryCommands.Verify(), ArchiveInventoryCommands.Cleanup(), ShowTargetCommand.Create(),
+            Init(), Push(), PushAhead(), Get(), Prefetch(), ArchiveInventoryCommands.List(), ArchiveInventoryCommands.Verify(), ArchiveInventoryCommands.Cleanup(), ShowTargetCommand.Create(),
         };
         return command;
     }
@@ -53,13 +53,43 @@ internal static class ArchiveCommands
         var repo = Repo();
         var path = new Argument<string>("PATH") { Description = "the file to archive (PostgreSQL's %p)" };
         var name = new Option<string?>("--name") { Description = "archive it under this name (default: PATH's file name, PostgreSQL's %f)" };
-        var command = new Command("push", "Archive one WAL segment, .partial, history or backup history file (archive_command)") { repo, path, name };
+        var async = new Option<bool>("--async") { Description = "asynchronous: a background push-ahead pushes the files already waiting (.ready) several at a time, so later pushes of them are quick (needs --spool)" };
+        var spool = new Option<string?>("--spool") { Description = "the push-ahead spool directory (for --async)" };
+        var processMax = CliOptions.Int("--process-max", null, "with --async: files pushed ahead at once", 1, 64, 2);
+        var command = new Command("push", "Archive one WAL segment, .partial, history or backup history file (archive_command)") { repo, path, name, async, spool, processMax };
         command.SetAction(p => CommandBoundary.Run("archive push", () =>
         {
             string source = p.GetValue(path)!;
             var file = ParseName(p.GetValue(name) ?? System.IO.Path.GetFileName(source));
             var r = WalRepository.Open(p.GetValue(repo)!);
-            r.Push(source, file);
+            if (!p.GetValue(async))
+            {
+                r.Push(source, file);
+                return 0;
+            }
+            var ahead = new PushAheadSpool(p.GetValue(spool) ?? throw new UsageException("--async needs --spool DIR"));
+            if (!ahead.TryTakePushed(r, source, file))
+                r.Push(source, file);
+            string walDirectory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(source))!;
+            if (ahead.NeedsFill(walDirectory, file.Name))
+                StartDetached(["archive", "push-ahead", "--repo", r.Path, "--spool", ahead.Directory, "--wal-dir", walDirectory,
+                    "--process-max", p.GetValue(processMax).ToString(System.Globalization.CultureInfo.InvariantCulture), file.Name]);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command PushAhead()
+    {
+        var repo = Repo();
+        var spool = new Option<string>("--spool") { Description = "the spool directory", Required = true };
+        var walDir = new Option<string>("--wal-dir") { Description = "pg_wal, whose archive_status lists the files waiting", Required = true };
+        var processMax = CliOptions.Int("--process-max", null, "files pushed at once", 1, 64, 2);
+        var current = new Argument<string>("CURRENT") { Description = "the file PostgreSQL offered just now (pushed by it)" };
+        var command = new Command("push-ahead", "Push the files waiting in archive_status ahead of PostgreSQL's archiver (started by push --async)") { repo, spool, walDir, processMax, current };
+        command.SetAction(p => CommandBoundary.Run("archive push-ahead", () =>
+        {
+            new PushAheadSpool(p.GetValue(spool)!).Fill(WalRepository.Open(p.GetValue(repo)!), p.GetValue(walDir)!, p.GetValue(current)!, 64, p.GetValue(processMax));
             return 0;
         }));
         return command;
@@ -96,10 +126,10 @@ internal static class ArchiveCommands
 
     // `archive prefetch` in the background, detached: PostgreSQL waits only for this get.
     private static void StartPrefetch(string repo, string spool, string name, int count)
-    {
-        var start = SelfProcess.StartInfo(["archive", "prefetch", "--repo", repo, "--spool", spool, name, count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        System.Diagnostics.Process.Start(start)?.Dispose();
-    }
+        => StartDetached(["archive", "prefetch", "--repo", repo, "--spool", spool, name, count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+
+    // Another pgwal in the background, not waited for.
+    private static void StartDetached(string[] args) => System.Diagnostics.Process.Start(SelfProcess.StartInfo(args))?.Dispose();
 
     private static Command Prefetch()
     {

@@ -50,6 +50,16 @@ public readonly record struct ArchivedFileName(string Name, ArchivedFileKind Kin
         return null;
     }
 
+    /// <summary>
+    /// PostgreSQL's archiving order (pgarch.c): every history file first, then plain name order
+    /// (oldest first; lower timelines before higher ones).
+    /// </summary>
+    public static int ArchiveOrder(string a, string b)
+    {
+        bool ha = a.EndsWith(".history", StringComparison.Ordinal), hb = b.EndsWith(".history", StringComparison.Ordinal);
+        return ha != hb ? (ha ? -1 : 1) : string.CompareOrdinal(a, b);
+    }
+
     private static bool IsUpperHex(ReadOnlySpan<char> s)
     {
         foreach (char c in s)

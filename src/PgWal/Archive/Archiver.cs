@@ -272,11 +272,7 @@ internal sealed class Archiver : IDisposable
             if (ArchivedFileName.TryParse(name, out _) == null)
                 ready.Add(name);
         }
-        ready.Sort(static (a, b) =>
-        {
-            bool ha = a.EndsWith(".history", StringComparison.Ordinal), hb = b.EndsWith(".history", StringComparison.Ordinal);
-            return ha != hb ? (ha ? -1 : 1) : string.CompareOrdinal(a, b);
-        });
+        ready.Sort(ArchivedFileName.ArchiveOrder);
         lock (_statsLock)
         {
             long now = Stopwatch.GetTimestamp();
