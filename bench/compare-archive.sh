@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # compare-archive.sh -- archive_command / restore_command speed on real 16 MB segments:
 # `pgwal archive push|get` against pgBackRest's `archive-push|archive-get` (same compression type
-# and level; synchronous, and asynchronous push) and against `cp` + fsync (the limit). Same machine,
+# and level; synchronous, and asynchronous push — pgBackRest's archive-async against pgwal's push
+# --async) and against `cp` + fsync (the limit). Same machine,
 # same run, tools alternating per segment.
 #
 # Usage: [SEGMENTS=16] [SCALE=12] [GET_GAP_MS=0] [BENCH_DIR=/tmp/pgwal-bench] [BENCH_PORT=54396] [PGWAL=native|jit|cmd] \
@@ -85,6 +86,7 @@ pgbr_conf pgbr-lz4 lz4 1 n
 for codec in zstd lz4 none; do
     "${as_pg[@]}" "${PG[@]}" archive init --repo "$S/pgwal-$codec" --compress "$codec" >/dev/null
 done
+"${as_pg[@]}" "${PG[@]}" archive init --repo "$S/pgwal-zstd-async" --compress zstd >/dev/null
 mkdir -p "$S/cp"; chown postgres: "$S/cp"
 
 cat > "$S/time.py" <<'PY'
@@ -96,6 +98,7 @@ push = {
     "pgwal zstd": lambda f: pgwal + ["archive", "push", "--repo", f"{S}/pgwal-zstd", f"{wal}/{f}"],
     "pgBackRest zst 3": lambda f: pgbr("pgbr-zst", "archive-push", f"{wal}/{f}"),
     "pgBackRest zst 3 async": lambda f: pgbr("pgbr-zst-async", "archive-push", f"{wal}/{f}"),
+    "pgwal zstd async": lambda f: pgwal + ["archive", "push", "--repo", f"{S}/pgwal-zstd-async", "--async", "--spool", f"{S}/pgwal-spool", "--process-max", "2", f"{wal}/{f}"],
     "pgwal lz4": lambda f: pgwal + ["archive", "push", "--repo", f"{S}/pgwal-lz4", f"{wal}/{f}"],
     "pgBackRest lz4 1": lambda f: pgbr("pgbr-lz4", "archive-push", f"{wal}/{f}"),
     "pgwal none": lambda f: pgwal + ["archive", "push", "--repo", f"{S}/pgwal-none", f"{wal}/{f}"],
@@ -127,6 +130,7 @@ def run(table):
 def size(path): return sum(os.path.getsize(os.path.join(d, x)) for d, _, fs in os.walk(path) for x in fs)
 original = 16 * 1024 * 1024 * len(segs)
 stores = {"pgwal zstd": "pgwal-zstd/wal", "pgBackRest zst 3": "pgbr-zst/repo/archive", "pgBackRest zst 3 async": "pgbr-zst-async/repo/archive",
+          "pgwal zstd async": "pgwal-zstd-async/wal",
           "pgwal lz4": "pgwal-lz4/wal", "pgBackRest lz4 1": "pgbr-lz4/repo/archive", "pgwal none": "pgwal-none/wal", "cp + fsync": "cp"}
 pt, gt = run(push), run(get)
 print(f"\n{len(segs)} real 16 MB segments (pgbench -i), one process per segment; medians\n")

@@ -31,7 +31,7 @@ public sealed class PushAheadSpool
 
     /// <summary>
     /// True when <paramref name="name"/> was pushed ahead from exactly the bytes now at
-    /// <paramref name="sourcePath"/> and the repository holds it; the marker is consumed.
+    /// <paramref name="sourcePath"/> and the repository holds it.
     /// </summary>
     public bool TryTakePushed(WalRepository repository, string sourcePath, ArchivedFileName name)
     {
@@ -45,7 +45,9 @@ public sealed class PushAheadSpool
         {
             return false;
         }
-        File.Delete(marker);
+        // The marker stays until its .ready is gone (the filler removes it then): PostgreSQL may
+        // offer a file again (after a crash before it renamed .ready to .done), and a marker
+        // removed here would make every following push start a filler that finds nothing to do.
         var parts = text.Trim().Split(' ');
         if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out long length)
             || !uint.TryParse(parts[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint crc))
