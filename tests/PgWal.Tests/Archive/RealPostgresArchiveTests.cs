@@ -5,6 +5,7 @@
 // an "accident" and promoted to timeline 2, which archives its history file and its own WAL into
 // the same repository; a second restore of the same backup with recovery_target_timeline = 'latest'
 // follows timeline 2 to its end. Every archived segment restores byte-identical to the server's.
+// The primary archives with `push --async` (files pushed ahead, offers answered from markers).
 using PgWal.Tests.Infrastructure;
 
 namespace PgWal.Tests.Archive;
@@ -24,9 +25,14 @@ public sealed class RealPostgresArchiveTests
         Assert.True(init.ExitCode == 0, init.Stderr);
         string pgwal = ScratchCluster.PgwalCommand;
         string archiving = $"wal_level = replica\narchive_mode = on\narchive_command = '{pgwal} archive push --repo {repo} %p'\n";
+        // The primary archives asynchronously (push --async): its later segments are pushed ahead
+        // while PostgreSQL waits for one, and its own offers of them succeed from the markers.
+        Directory.CreateDirectory(dir.Combine("pushspool"));
+        ScratchCluster.MakeShared(dir.Combine("pushspool"));
+        string archivingAsync = $"wal_level = replica\narchive_mode = on\narchive_command = '{pgwal} archive push --repo {repo} --async --spool {dir.Combine("pushspool")} %p'\n";
         string restoring = $"restore_command = '{pgwal} archive get --repo {repo} %f %p'\n";
 
-        using (var primary = ScratchCluster.Init(dir.Combine("primary"), archiving))
+        using (var primary = ScratchCluster.Init(dir.Combine("primary"), archivingAsync))
         {
             primary.Sql("CREATE TABLE t(id int PRIMARY KEY, v text)");
             primary.Sql("INSERT INTO t SELECT g, 'before the backup' FROM generate_series(1, 1000) g");
