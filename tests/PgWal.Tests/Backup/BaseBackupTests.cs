@@ -194,6 +194,54 @@ public sealed class BaseBackupTests
     }
 
     [Fact]
+    public void KvBackupProcess_Sigkilled_MidCopy_LeavesARefusedCopy_AndTheStoreLosesNothing()
+    {
+        using var dir = new TempDirectory("bbsigkill");
+        string data = dir.Combine("data");
+        string dll = Path.Combine(AppContext.BaseDirectory, "pgwal.dll");
+        var load = PgTools.Run("dotnet", [dll, "kv", "-D", data, "bench", "-w", "load", "-k", "60000", "--value-size", "1500", "-c", "4"], timeout: TimeSpan.FromMinutes(3));
+        Assert.True(load.ExitCode == 0, load.Stderr);
+        bool caught = false;
+        for (int attempt = 0; attempt < 5 && !caught; attempt++)
+        {
+            string target = dir.Combine($"backup{attempt}");
+            var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { dll, "kv", "-D", data, "backup", target })
+                psi.ArgumentList.Add(a);
+            using var child = System.Diagnostics.Process.Start(psi)!;
+            _ = child.StandardOutput.ReadToEndAsync();
+            _ = child.StandardError.ReadToEndAsync();
+            string marker = Path.Combine(target, BackupLabel.IncompleteMarker);
+            string label = Path.Combine(target, BackupLabel.FileName);
+            while (!child.HasExited && !(File.Exists(marker) && File.Exists(label)))
+                Thread.Sleep(1);
+            if (!child.HasExited)
+            {
+                child.Kill();   // SIGKILL while the files are being copied
+                child.WaitForExit();
+                caught = !File.Exists(Path.Combine(target, "backup_manifest"));
+            }
+            else
+            {
+                child.WaitForExit();
+            }
+            if (caught)
+            {
+                var refused = Assert.Throws<RecoveryException>(() => KvStore.Open(target, new KvOptions()).Dispose());
+                Assert.Contains("base backup whose copying did not complete", refused.Message);
+            }
+        }
+        Assert.True(caught, "no attempt was killed in the middle of the copy");
+        // The store itself recovers with everything, and a new backup of it is whole.
+        using (var store = KvStore.Open(data, new KvOptions()))
+            Assert.Equal(60000, store.CheckTree().Keys);
+        var again = PgTools.Run("dotnet", [dll, "kv", "-D", data, "backup", dir.Combine("whole")]);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        var verified = Verify(dir.Combine("whole"));
+        Assert.True(verified.ExitCode == 0, verified.Stderr);
+    }
+
+    [Fact]
     public void LabelParsing_RefusesWhatPostgreSqlRefuses()
     {
         var geometry = new WalGeometry(SegmentSize);
