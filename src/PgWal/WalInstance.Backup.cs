@@ -135,13 +135,14 @@ public sealed partial class WalInstance
             StopBackup(label, waitForArchive: false);
             throw;
         }
-        stop = StopBackup(label, options.WaitForArchive, cancellation);
-        // The WAL is copied after the stop, so it must still be there: the recycler keeps segments
-        // from the oldest running backup's start, and this one counts as running until copied.
+        // The WAL is copied after the stop, so it must still be there then: the recycler keeps
+        // segments from the oldest running backup's start, and this one counts as running until
+        // its WAL is copied (a second entry, which StopBackup's removal of the first leaves).
         lock (_backupLock)
             _runningBackupStarts.Add(label.StartLsn);
         try
         {
+            stop = StopBackup(label, options.WaitForArchive, cancellation);
             if (options.IncludeWal)
                 writer.CopyWal(Wal.Geometry, stop.Timeline, label.StartLsn, stop.StopLsn);
             int files = writer.Finish(stop.Timeline, label.StartLsn, stop.StopLsn);

@@ -44,15 +44,10 @@ public sealed partial class WalInstance
         var outcome = new ArchiveRecovery(source, geometry, _control.Current, settings, options.ResourceManagers, Buffers, _logger, _metrics).Run();
         if (outcome.StopMessage != null && settings.Action != RecoveryTargetAction.Promote)
             ShutDownAtTarget(outcome, settings);
+        // The end-of-recovery checkpoint (the checkpointer's NewTimeline) is the first record of the
+        // new timeline and what puts it into pg_control; until it is durable pg_control still
+        // names the old checkpoint on the old timeline, and recovery.signal stays.
         var result = TimelineSwitch.Begin(storage, geometry, source, outcome, options.ArchiveMode != ArchiveMode.Off, _logger);
-        // The end-of-recovery checkpoint is the first record of the new timeline (ThisTimeLineID new,
-        // PrevTimeLineID the timeline of the last record replayed); the backup's fields are done with.
-        _control.Update(c => c with
-        {
-            CheckPointCopy = c.CheckPointCopy with { ThisTimeline = result.Timeline, PrevTimeline = outcome.EndOfLogTimeline },
-            BackupStartPoint = Lsn.Invalid, BackupEndPoint = Lsn.Invalid, BackupEndRequired = false,
-            MinRecoveryPoint = Lsn.Invalid, MinRecoveryPointTimeline = default,
-        });
         outcome.State.Result = outcome.State.Result with { NewTimeline = result.Timeline };
         return (outcome.State, result);
     }
@@ -74,12 +69,13 @@ public sealed partial class WalInstance
             outcome.State.Result);
     }
 
-    // After the end-of-recovery checkpoint: archive the history file (first) and a .partial, then recovery_end_command.
+    // After the end-of-recovery checkpoint: recovery.signal, .partial, the old timeline's later
+    // segments (TimelineSwitch.Finish); the history file is archived first; then recovery_end_command.
     private void FinishArchiveRecovery(TimelineSwitch.Result result, ArchiveRecoveryOptions settings, Lsn redo, WalGeometry geometry)
     {
         NotifyArchive(result.HistoryFile);
-        if (result.Partial != null)
-            NotifyArchive(result.Partial);
+        if (TimelineSwitch.Finish(_storage, geometry, result, _archiver != null, _logger) is { } partial)
+            NotifyArchive(partial);
         if (string.IsNullOrEmpty(settings.RecoveryEndCommand))
             return;
         string oldest = SegmentFileName.Format(result.Timeline, geometry.SegmentOf(redo), geometry);

@@ -87,6 +87,8 @@ public sealed partial class WalInstance : IDisposable
             _archiver = CreateArchiver(storage, options, timeline);
             var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options, storage.ArchiveStatus, _archiver, () => OldestBackupStart);
             _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog, _metrics, Panic);
+            if (newTimeline != null)
+                _checkpointer.NewTimeline = (newTimeline.Timeline, newTimeline.Previous);
             Recovery = state.Result;
             if (state.Result.CrashRecovery || state.Result.ArchiveRecovery)
             {

@@ -67,14 +67,29 @@ internal sealed class Archiver : IDisposable
         _logger = logger;
         _lastSwitchLsn = (long)engine.InsertedUpTo.Value;
         _thread = new Thread(Loop) { IsBackground = true, Name = "pgwal archiver" };
+        // archive_timeout on its own timer (the checkpointer's job in PostgreSQL): a busy or
+        // failing archiver must not postpone the switches that bound how much WAL is unarchived.
+        if (_archiveTimeout > TimeSpan.Zero)
+        {
+            var period = TimeSpan.FromTicks(Math.Clamp(_archiveTimeout.Ticks / 4, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromSeconds(1).Ticks));
+            _timeoutTimer = new Timer(_ => CheckArchiveTimeout(), null, Timeout.InfiniteTimeSpan, period);
+            _timeoutPeriod = period;
+        }
     }
+
+    private readonly Timer? _timeoutTimer;
+    private readonly TimeSpan _timeoutPeriod;
+    private int _checkingTimeout;    // 1 while a timer callback runs (callbacks may overlap)
 
     public IArchiveModule Module => _module;
 
     public void Start()
     {
         if (Interlocked.Exchange(ref _started, 1) == 0)
+        {
             _thread.Start();
+            _timeoutTimer?.Change(_timeoutPeriod, _timeoutPeriod);
+        }
     }
 
     /// <summary>XLogArchiveNotifySeg: a segment is complete and durable. Runs under the WAL writer's lock.</summary>
@@ -93,9 +108,10 @@ internal sealed class Archiver : IDisposable
             _status.MarkReady(fileName);
             _wake.Set();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
             // As PostgreSQL (LOG level): the next checkpoint finds neither status file and retries.
+            // (ObjectDisposedException: the archiver stopped while the WAL was being closed.)
             _logger.LogWarning("could not create archive status file \"{Name}.ready\": {Message}", fileName, e.Message);
         }
     }
@@ -133,6 +149,7 @@ internal sealed class Archiver : IDisposable
     /// <summary>Shutdown: one more full pass (after the shutdown checkpoint), then the thread ends.</summary>
     public void FinishAndStop()
     {
+        StopTimer();
         _finalPass = true;
         _stopping = true;
         _wake.Set();
@@ -143,6 +160,7 @@ internal sealed class Archiver : IDisposable
     /// <summary>Stops at once (a simulated crash, or a failed open): a running command is killed.</summary>
     public void Dispose()
     {
+        StopTimer();
         _stopping = true;
         _abandon.Cancel();
         _wake.Set();
@@ -157,21 +175,29 @@ internal sealed class Archiver : IDisposable
         long lastPass = 0;
         while (true)
         {
+            // _stopping first: FinishAndStop sets _finalPass before _stopping, so a stop seen here
+            // always comes with its final pass.
+            bool stopping = _stopping;
             bool final = _finalPass;
-            if (_stopping && !final)
+            if (stopping && !final)
                 return;
             if (lastPass == 0 || final || Stopwatch.GetElapsedTime(lastPass) >= AutoWake || _woken)
             {
                 _woken = false;
-                CopyLoop();
+                try
+                {
+                    CopyLoop();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // archive_status unreadable, say: the .ready files stay; try again later.
+                    _logger.LogError(e, "archiver pass failed: {Message}; trying again later", e.Message);
+                }
                 lastPass = Stopwatch.GetTimestamp();
             }
             if (final)
                 return;
-            CheckArchiveTimeout();
             var wait = AutoWake - Stopwatch.GetElapsedTime(lastPass);
-            if (_archiveTimeout > TimeSpan.Zero)
-                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks, Math.Max(TimeSpan.FromMilliseconds(50).Ticks, TimeUntilTimeout().Ticks)));
             if (_wake.WaitOne(wait < TimeSpan.Zero ? TimeSpan.Zero : wait))
                 _woken = true;
         }
@@ -287,11 +313,38 @@ internal sealed class Archiver : IDisposable
         return ready.Count > BatchSize ? ready.GetRange(0, BatchSize) : ready;
     }
 
+    private void StopTimer()
+    {
+        if (_timeoutTimer == null)
+            return;
+        using var done = new ManualResetEvent(false);
+        if (_timeoutTimer.Dispose(done))
+            done.WaitOne();   // no callback runs after this
+    }
+
     private TimeSpan TimeUntilTimeout() => _archiveTimeout - Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastSwitchTicks));
 
     // CheckArchiveTimeout: switch when the timeout has passed since the last switch (performed or
     // requested) and WAL other than an unimportant switch was written since.
     private void CheckArchiveTimeout()
+    {
+        if (Interlocked.Exchange(ref _checkingTimeout, 1) != 0)
+            return;
+        try
+        {
+            CheckArchiveTimeoutOnce();
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "archive_timeout check failed: {Message}", e.Message);
+        }
+        finally
+        {
+            Volatile.Write(ref _checkingTimeout, 0);
+        }
+    }
+
+    private void CheckArchiveTimeoutOnce()
     {
         if (_archiveTimeout <= TimeSpan.Zero || TimeUntilTimeout() > TimeSpan.Zero || _engine.Fault != null)
             return;

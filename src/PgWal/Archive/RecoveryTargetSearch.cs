@@ -91,7 +91,7 @@ public static class RecoveryTargetSearch
             var end = isEnd ? new TransactionEnd(xid, commit, time, record.Lsn) : null;
             string? before = target.Kind switch
             {
-                RecoveryTargetKind.Lsn when !target.Inclusive && record.Lsn >= target.Lsn => $"recovery stopping before WAL location (LSN) \"{target.Lsn}\"",
+                RecoveryTargetKind.Lsn when !target.Inclusive && record.Lsn >= target.Lsn => $"recovery stopping before WAL location (LSN) \"{record.Lsn}\"",
                 RecoveryTargetKind.Xid when !target.Inclusive && end is { } e && e.Xid == target.Xid => Describe("before", e),
                 RecoveryTargetKind.Time when end is { } e && (target.Inclusive ? e.Time > target.Time : e.Time >= target.Time) => Describe("before", e),
                 _ => null,

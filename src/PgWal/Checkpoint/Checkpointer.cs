@@ -78,6 +78,9 @@ internal sealed class Checkpointer : IDisposable
     /// <summary>The failure that PANICked the instance (no checkpoint can run any more), or null.</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
 
+    /// <summary>The timeline an end-of-recovery checkpoint starts (archive recovery's new one) and its parent; null: the current one goes on.</summary>
+    public (TimelineId This, TimelineId Prev)? NewTimeline { get; set; }
+
     /// <summary>Checkpoints that failed since the last one that completed.</summary>
     public int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
 
@@ -186,11 +189,14 @@ internal sealed class Checkpointer : IDisposable
 
         var (nextXid, nextOid) = _counters();
         var template = _control.Current.CheckPointCopy;
+        var newTimeline = kind == CheckpointKind.EndOfRecovery ? NewTimeline : null;
         var checkPoint = template with
         {
             Redo = redo,
-            // Only the end-of-recovery checkpoint of a new timeline names another previous timeline.
-            PrevTimeline = kind == CheckpointKind.EndOfRecovery ? template.PrevTimeline : template.ThisTimeline,
+            // Only the end-of-recovery checkpoint of a new timeline names another previous timeline;
+            // it is also what first puts the new timeline into pg_control (atomically with its location).
+            ThisTimeline = newTimeline?.This ?? template.ThisTimeline,
+            PrevTimeline = newTimeline?.Prev ?? template.ThisTimeline,
             FullPageWrites = _wal.FullPageWrites,
             NextXid = nextXid,
             NextOid = nextOid,
@@ -205,11 +211,21 @@ internal sealed class Checkpointer : IDisposable
             _logger.LogWarning("concurrent write-ahead log activity while database system is shutting down");
         try
         {
-            _control.Update(c => c with
+            _control.Update(c =>
             {
-                State = kind == CheckpointKind.Shutdown ? DatabaseState.ShutDown : DatabaseState.InProduction,
-                CheckPointLocation = location,
-                CheckPointCopy = checkPoint,
+                var next = c with
+                {
+                    State = kind == CheckpointKind.Shutdown ? DatabaseState.ShutDown : DatabaseState.InProduction,
+                    CheckPointLocation = location,
+                    CheckPointCopy = checkPoint,
+                };
+                // Recovery is over once this checkpoint is durable: the backup and consistency
+                // fields go with it, not before (a crash before it restarts recovery as it was).
+                return kind != CheckpointKind.EndOfRecovery ? next : next with
+                {
+                    BackupStartPoint = Lsn.Invalid, BackupEndPoint = Lsn.Invalid, BackupEndRequired = false,
+                    MinRecoveryPoint = Lsn.Invalid, MinRecoveryPointTimeline = default,
+                };
             });
         }
         catch (Exception e)

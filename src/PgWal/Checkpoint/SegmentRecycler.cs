@@ -60,6 +60,7 @@ internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, Wal
         }
         KeptForArchiving = kept;
         RemoveBackupHistoryFiles();
+        RemoveArchivedPartials(cutoff);
         return (removed, recycled);
     }
 
@@ -73,6 +74,24 @@ internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, Wal
         foreach (var name in storage.ListFiles())
         {
             if (ArchivedFileName.TryParse(name, out var parsed) != null || parsed.Kind != ArchivedFileKind.BackupHistory)
+                continue;
+            if (!archiver.CheckDone(name))
+                continue;
+            storage.Delete(name);
+            status?.Remove(name);
+        }
+    }
+
+    // RemoveOldXlogFiles also takes .partial files (the end of an old timeline) once they are
+    // archived; one whose .ready was lost gets it again here. Kept when not archiving.
+    private void RemoveArchivedPartials(ulong cutoff)
+    {
+        if (archiver == null)
+            return;
+        foreach (var name in storage.ListFiles())
+        {
+            if (!SegmentFileName.IsPartialFileName(name) || !SegmentFileName.TryParseLeading(name, geometry, out var tli, out var segment)
+                || tli > timeline || segment.Value >= cutoff)
                 continue;
             if (!archiver.CheckDone(name))
                 continue;

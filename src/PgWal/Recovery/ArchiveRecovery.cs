@@ -46,7 +46,15 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
             _ => options.TargetTimeline.Id,
         };
         source.History = LoadHistory(target);
-        var onHistory = source.History.TimelineOf(control.CheckPointLocation);
+        TimelineId onHistory;
+        try
+        {
+            onHistory = source.History.TimelineOf(control.CheckPointLocation);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new RecoveryException(e.Message);
+        }
         if (onHistory != checkPoint.ThisTimeline)
             throw new RecoveryException($"requested timeline {target.Value} is not a child of this server's history: latest checkpoint is at {control.CheckPointLocation} on timeline {checkPoint.ThisTimeline.Value}, " +
                 $"but in the history of the requested timeline, the server forked off from that timeline at {source.History.Entries.FirstOrDefault(e => e.Timeline == checkPoint.ThisTimeline).End}");
@@ -111,13 +119,14 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
                 break;
             }
             var record = outcome.Record!;
-            replayTimeline = CheckTimelineSwitch(record, replayTimeline);
             TransactionEnd? txEnd = TransactionDescriber.TryReadCompletion(record, out bool commit, out uint xid, out long time) ? new(xid, commit, time, record.Lsn) : null;
             if (StopsBefore(t, record, txEnd, consistent) is { } before)
             {
                 (stopMessage, reason) = before;
                 break;
             }
+            // As ApplyWalRecord: the switch belongs to the record, so a stop before it stays on the old timeline.
+            replayTimeline = CheckTimelineSwitch(record, replayTimeline);
             redo.Apply(record);
             last = record.Lsn;
             end = record.NextLsn;
@@ -225,12 +234,12 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
         if (t.Kind == RecoveryTargetKind.Immediate && consistent)
             return ("recovery stopping after reaching consistency", "reached consistency");
         if (t.Kind == RecoveryTargetKind.Lsn && !t.Inclusive && record.Lsn >= t.Lsn)
-            return ($"recovery stopping before WAL location (LSN) \"{t.Lsn}\"", $"before LSN {t.Lsn}\n");
+            return ($"recovery stopping before WAL location (LSN) \"{record.Lsn}\"", $"before LSN {record.Lsn}\n");
         if (end == null)
             return null;
         if ((t.Kind == RecoveryTargetKind.Xid && !t.Inclusive && end.Xid == t.Xid)
             || (t.Kind == RecoveryTargetKind.Time && (t.Inclusive ? end.Time > t.Time : end.Time >= t.Time)))
-            return (Stopping("before", end), t.Kind == RecoveryTargetKind.Xid ? $"before transaction {end.Xid}" : $"before {PgTimestamp.Format(t.Time)}\n");
+            return (Stopping("before", end), t.Kind == RecoveryTargetKind.Xid ? $"before transaction {end.Xid}" : $"before {PgTimestamp.Format(end.Time)}\n");
         return null;
     }
 

@@ -185,11 +185,12 @@ public sealed class ArchiveRecoveryFailureTests
             Assert.Equal(new TimelineId(2), recovered.Instance.Recovery.NewTimeline);
             Assert.Null(recovered.Instance.Recovery.StopMessage);
             Assert.Equal("acknowledged", Encoding.UTF8.GetString(recovered.Get("last"u8)!));
-            // (checked while open: once archived, a later checkpoint may remove it)
+            // (checked while open: once archived, a later checkpoint may remove them)
             Assert.True(File.Exists(Path.Combine(data, "pg_wal", SegmentFileName.Format(new TimelineId(2), Geometry.SegmentOf(end), Geometry))));
+            Assert.True(File.Exists(Path.Combine(data, "pg_wal", last + ".partial")));
+            Assert.False(File.Exists(Path.Combine(data, "pg_wal", last)));
+            Assert.False(File.Exists(Path.Combine(data, "recovery.signal")));
         }
-        Assert.True(File.Exists(Path.Combine(data, "pg_wal", last + ".partial")));
-        Assert.False(File.Exists(Path.Combine(data, "pg_wal", last)));
         Assert.Matches("^1\t[0-9A-F]+/[0-9A-F]+\tno recovery target specified\n$", File.ReadAllText(Path.Combine(data, "pg_wal", "00000002.history")));
         var archived = repo.List().SelectMany(t => t.Files).Select(f => f.Name.Name).ToList();
         Assert.Contains("00000002.history", archived);
