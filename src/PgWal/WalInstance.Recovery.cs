@@ -39,9 +39,35 @@ public sealed partial class WalInstance
         WalGeometry geometry, WalInstanceOptions options, ArchiveRecoveryOptions settings)
     {
         using var source = NewArchiveSource(storage, geometry, settings, control.CheckPointCopy.ThisTimeline);
-        if (control.State != DatabaseState.InArchiveRecovery)
+        if (control.State is DatabaseState.InProduction or DatabaseState.InCrashRecovery or DatabaseState.ShuttingDown && !control.BackupStartPoint.IsValid)
+        {
+            // A directory that crashed: what its pg_wal holds was acknowledged, so it is only
+            // consistent once all of it is replayed (PostgreSQL does crash recovery first, then
+            // sets minRecoveryPoint to the end of pg_wal). A target before that is refused.
+            Lsn localEnd = EndOfLocalWal(storage, geometry, control);
+            _logger.LogInformation("the data directory was not shut down cleanly: consistent only once its pg_wal is replayed, up to {End}", localEnd);
+            _control.Update(c => c with { MinRecoveryPoint = Lsn.Max(c.MinRecoveryPoint, localEnd), MinRecoveryPointTimeline = c.CheckPointCopy.ThisTimeline });
+        }
+        if (_control.Current.State != DatabaseState.InArchiveRecovery)
             _control.Update(c => c with { State = DatabaseState.InArchiveRecovery });
-        var outcome = new ArchiveRecovery(source, geometry, _control.Current, settings, options.ResourceManagers, Buffers, _logger, _metrics).Run();
+        var recovery = new ArchiveRecovery(source, geometry, _control.Current, settings, options.ResourceManagers, Buffers, _logger, _metrics);
+        // UpdateMinRecoveryPoint: a page written during replay may hold changes up to the replay
+        // position; a restart must not be able to stop (be called consistent) before it.
+        var walFlush = Buffers.WalFlush;
+        Buffers.WalFlush = lsn =>
+        {
+            if (lsn > _control.Current.MinRecoveryPoint)
+                _control.Update(c => c with { MinRecoveryPoint = Lsn.Max(lsn, recovery.ReplayedUpTo), MinRecoveryPointTimeline = recovery.ReplayTimeline });
+        };
+        ArchiveRecovery.Outcome outcome;
+        try
+        {
+            outcome = recovery.Run();
+        }
+        finally
+        {
+            Buffers.WalFlush = walFlush;
+        }
         if (outcome.StopMessage != null && settings.Action != RecoveryTargetAction.Promote)
             ShutDownAtTarget(outcome, settings);
         // The end-of-recovery checkpoint (the checkpointer's NewTimeline) is the first record of the
@@ -54,19 +80,34 @@ public sealed partial class WalInstance
 
     private void ShutDownAtTarget(ArchiveRecovery.Outcome outcome, ArchiveRecoveryOptions settings)
     {
-        Buffers.WriteDirtyForCheckpoint(null);
-        Buffers.SyncWrittenFiles();
+        // minRecoveryPoint first, then the pages replayed up to it (a restartpoint's order).
         _control.Update(c => c with
         {
-            State = DatabaseState.ShutDownInRecovery,
             MinRecoveryPoint = Lsn.Max(c.MinRecoveryPoint, outcome.State.EndOfLog), MinRecoveryPointTimeline = outcome.EndOfLogTimeline,
             BackupStartPoint = Lsn.Invalid, BackupEndPoint = Lsn.Invalid, BackupEndRequired = false,
         });
+        Buffers.WriteDirtyForCheckpoint(null);
+        Buffers.SyncWrittenFiles();
+        _control.Update(c => c with { State = DatabaseState.ShutDownInRecovery });
         string action = settings.Action == RecoveryTargetAction.Pause ? "pause (which without hot standby is shutdown)" : "shutdown";
         throw new RecoveryTargetReachedException(
             $"shutdown at recovery target: {outcome.StopMessage}; replayed up to {outcome.State.EndOfLog}. recovery_target_action is {action}: " +
             $"the data directory stays in archive recovery and the next open stops at the same target; set recovery_target_action = 'promote' to open it on a new timeline",
             outcome.State.Result);
+    }
+
+    // Where the WAL in pg_wal ends, read from the checkpoint's redo point on its timeline.
+    private static Lsn EndOfLocalWal(IDataDirectoryStorage storage, WalGeometry geometry, ControlFileData control)
+    {
+        using var reader = new WalReader(new WalStoragePageSource(storage.Wal, geometry), new WalReaderOptions
+        {
+            SegmentSize = geometry.SegmentSize, Timeline = control.CheckPointCopy.ThisTimeline, SystemIdentifier = control.SystemIdentifier,
+        });
+        reader.BeginRead(control.CheckPointCopy.Redo);
+        while (reader.ReadRecord().IsRecord)
+        {
+        }
+        return reader.EndRecPtr;
     }
 
     // After the end-of-recovery checkpoint: recovery.signal, .partial, the old timeline's later

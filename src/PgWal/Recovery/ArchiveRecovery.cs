@@ -35,6 +35,12 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
         public required string? StopMessage;
     }
 
+    /// <summary>End of the last record replayed (replayEndRecPtr): what minRecoveryPoint moves to when a page is written.</summary>
+    public Lsn ReplayedUpTo { get; private set; }
+
+    /// <summary>The timeline of the last record replayed.</summary>
+    public TimelineId ReplayTimeline { get; private set; }
+
     public Outcome Run()
     {
         var checkPoint = control.CheckPointCopy;
@@ -130,6 +136,8 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
             redo.Apply(record);
             last = record.Lsn;
             end = record.NextLsn;
+            ReplayedUpTo = end;
+            ReplayTimeline = replayTimeline;
             records++;
             if (!backupEnd.IsValid && control.BackupStartPoint.IsValid && XlogRedo.IsBackupEndOf(record, control.BackupStartPoint))
             {

@@ -180,6 +180,15 @@ public sealed class ArchiveRecoveryFailureTests
             ArchiveMode = ArchiveMode.On, ArchiveModule = new RepositoryArchiveModule(repo),
         };
         string last = SegmentFileName.Format(TimelineId.First, Geometry.SegmentOf(end), Geometry);
+        // A target inside the WAL the crashed directory already had is refused: its pages may hold
+        // changes from after it (PostgreSQL: "requested recovery stop point is before consistent
+        // recovery point"); so is 'immediate', which would stop at once.
+        foreach (var early in new[] { new RecoveryTarget(RecoveryTargetKind.Lsn, Lsn: end - 100000), new RecoveryTarget(RecoveryTargetKind.Immediate) })
+        {
+            var tooEarly = options with { ArchiveRecovery = options.ArchiveRecovery! with { Target = early, Action = RecoveryTargetAction.Promote } };
+            var e = Assert.ThrowsAny<RecoveryException>(() => KvStore.Open(data, Options(tooEarly)).Dispose());
+            Assert.Contains(early.Kind == RecoveryTargetKind.Immediate ? "recovery ended before configured recovery target was reached" : "before consistent recovery point", e.Message);
+        }
         using (var recovered = KvStore.Open(data, Options(options)))
         {
             Assert.Equal(new TimelineId(2), recovered.Instance.Recovery.NewTimeline);
