@@ -62,7 +62,7 @@ public sealed class ScramTests
     }
 
     [Fact]
-    public void Verifier_EqualsWhatRealPostgresStores_ForTheSamePasswordAndSalt()
+    public void Verifiers_EqualWhatRealPostgresStores_ScramForTheSameSalt_AndMd5()
     {
         using var dir = new TempDirectory("scram");
         ScratchCluster.MakeShared(dir.Path);
@@ -73,6 +73,9 @@ public sealed class ScramTests
         Assert.NotNull(theirs);
         var ours = ScramVerifier.FromPassword("correct horse battery staple", theirs.Iterations, theirs.Salt);
         Assert.Equal(stored, ours.ToString());
+        // And the md5 secret, for old clients.
+        pg.Sql("SET password_encryption = 'md5'; CREATE ROLE oldclient LOGIN REPLICATION PASSWORD 'tr0ub4dor'");
+        Assert.Equal(pg.Sql("SELECT rolpassword FROM pg_authid WHERE rolname = 'oldclient'"), Md5Password.Secret("oldclient", "tr0ub4dor"));
     }
 
     // What a client computes for client-final-message.
