@@ -121,16 +121,7 @@ public sealed partial class WalInstance
             return;
         string oldest = SegmentFileName.Format(result.Timeline, geometry.SegmentOf(redo), geometry);
         // Only %r and %% are replaced in recovery_end_command, as in PostgreSQL.
-        var text = new System.Text.StringBuilder();
-        string raw = settings.RecoveryEndCommand;
-        for (int i = 0; i < raw.Length; i++)
-        {
-            if (raw[i] == '%' && i + 1 < raw.Length && raw[i + 1] is 'r' or '%')
-                text.Append(raw[++i] == 'r' ? oldest : "%");
-            else
-                text.Append(raw[i]);
-        }
-        string command = text.ToString();
+        string command = PercentCommand.Expand(settings.RecoveryEndCommand, c => c == 'r' ? oldest : null);
         var start = new System.Diagnostics.ProcessStartInfo("/bin/sh") { WorkingDirectory = Location, UseShellExecute = false };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(command);

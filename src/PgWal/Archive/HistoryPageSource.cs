@@ -16,15 +16,11 @@ internal sealed class HistoryPageSource(WalRepository repository, RepositoryPage
     /// <summary>The timeline whose file holds <paramref name="segment"/> (the history's target when none does).</summary>
     public TimelineId TimelineFor(SegmentNumber segment)
     {
-        foreach (var entry in history.Entries)
+        foreach (var timeline in history.FileCandidates(segment, _geometry, _fileTimeline))
         {
-            if (_fileTimeline.IsValid && entry.Timeline < _fileTimeline)
-                break;
-            if (entry.Begin.IsValid && _geometry.SegmentOf(entry.Begin) > segment)
-                continue;
-            ArchivedFileName.TryParse(SegmentFileName.Format(entry.Timeline, segment, _geometry), out var name);
+            ArchivedFileName.TryParse(SegmentFileName.Format(timeline, segment, _geometry), out var name);
             if (repository.Contains(name))
-                return entry.Timeline;
+                return timeline;
         }
         return history.Target;
     }

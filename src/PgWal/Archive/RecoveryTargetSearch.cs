@@ -6,10 +6,8 @@
 // target stops after the first restore point of that name. Also says which transaction ends were
 // the last replayed and the first not replayed, or that the target is never reached and where the
 // archived WAL ends.
-using PgWal.Diagnostics;
 using PgWal.Format;
 using PgWal.Read;
-using PgWal.Rmgr.Describe;
 
 namespace PgWal.Archive;
 
@@ -87,29 +85,15 @@ public static class RecoveryTargetSearch
                 throw new ArchiveException($"archived WAL of timeline {timeline.Value} is damaged at {reader.EndRecPtr}: {outcome.Error.Message}");
             }
             var record = outcome.Record!;
-            bool isEnd = TransactionDescriber.TryReadCompletion(record, out bool commit, out uint xid, out long time);
-            var end = isEnd ? new TransactionEnd(xid, commit, time, record.Lsn) : null;
-            string? before = target.Kind switch
-            {
-                RecoveryTargetKind.Lsn when !target.Inclusive && record.Lsn >= target.Lsn => $"recovery stopping before WAL location (LSN) \"{record.Lsn}\"",
-                RecoveryTargetKind.Xid when !target.Inclusive && end is { } e && e.Xid == target.Xid => Describe("before", e),
-                RecoveryTargetKind.Time when end is { } e && (target.Inclusive ? e.Time > target.Time : e.Time >= target.Time) => Describe("before", e),
-                _ => null,
-            };
+            var end = Recovery.RecoveryStopRules.TransactionEndOf(record);
+            // (consistent: false — show-target has no backup to be consistent with; it offers no `immediate`)
+            string? before = Recovery.RecoveryStopRules.Before(target, record, end, consistent: false)?.Message;
             if (before != null)
                 return new TargetSearchResult(true, history.TimelineOf(record.Lsn), record.Lsn, replayedUpTo, before, lastReplayed, end ?? NextEnd(reader), Lsn.Invalid);
             replayedUpTo = record.NextLsn;
             if (end != null)
                 lastReplayed = end;
-            string? after = target.Kind switch
-            {
-                RecoveryTargetKind.Lsn when target.Inclusive && record.Lsn >= target.Lsn => $"recovery stopping after WAL location (LSN) \"{record.Lsn}\"",
-                RecoveryTargetKind.Xid when target.Inclusive && end is { } e && e.Xid == target.Xid => Describe("after", e),
-                RecoveryTargetKind.Name when record.RmgrId == RmgrIds.Xlog && (record.Info & RecordHeader.RmgrInfoMask) == XlogInfo.RestorePoint
-                    && SmallXlogPayloads.TryReadRestorePoint(record.MainData, out long rpTime, out string rpName) && rpName == target.Name
-                    => $"recovery stopping at restore point \"{rpName}\", time {PgTimestamp.Format(rpTime)}",
-                _ => null,
-            };
+            string? after = Recovery.RecoveryStopRules.After(target, record, end)?.Message;
             if (after != null)
                 return new TargetSearchResult(true, history.TimelineOf(record.Lsn), record.Lsn, replayedUpTo, after, lastReplayed, NextEnd(reader), Lsn.Invalid);
         }
@@ -139,13 +123,9 @@ public static class RecoveryTargetSearch
     {
         while (reader.ReadRecord() is { IsRecord: true } outcome)
         {
-            if (TransactionDescriber.TryReadCompletion(outcome.Record!, out bool commit, out uint xid, out long time))
-                return new TransactionEnd(xid, commit, time, outcome.Record!.Lsn);
+            if (Recovery.RecoveryStopRules.TransactionEndOf(outcome.Record!) is { } end)
+                return end;
         }
         return null;
     }
-
-    private static string Describe(string where, TransactionEnd e)
-        => $"recovery stopping {where} {(e.Commit ? "commit" : "abort")} of transaction {e.Xid}, time {PgTimestamp.Format(e.Time)}";
-
 }

@@ -30,24 +30,7 @@ public sealed class ShellArchiveModule : IArchiveModule
     /// <summary>The command as run for <paramref name="fileName"/>.</summary>
     public string Expand(string fileName)
     {
-        var text = new StringBuilder();
-        for (int i = 0; i < Command.Length; i++)
-        {
-            char c = Command[i];
-            if (c == '%' && i + 1 < Command.Length)
-            {
-                char next = Command[i + 1];
-                string? replacement = next switch { 'p' => "pg_wal/" + fileName, 'f' => fileName, '%' => "%", _ => null };
-                if (replacement != null)
-                {
-                    text.Append(replacement);
-                    i++;
-                    continue;
-                }
-            }
-            text.Append(c);
-        }
-        string expanded = text.ToString();
+        string expanded = PercentCommand.Expand(Command, c => c switch { 'p' => "pg_wal/" + fileName, 'f' => fileName, _ => null });
         while (Encoding.UTF8.GetByteCount(expanded) > MaxCommandBytes)
             expanded = expanded[..^1];
         return expanded;

@@ -5,7 +5,6 @@
 // error, as PostgreSQL's FATAL), and RepositoryRestorer reads the built-in repository in-process
 // (checksums verified; a damaged file stops recovery, never passes for a missing one).
 using System.Diagnostics;
-using System.Text;
 
 namespace PgWal.Archive;
 
@@ -55,24 +54,7 @@ public sealed class ShellRestoreCommand(string command, string dataDirectory) : 
 
     /// <summary>The command as run (PostgreSQL's substitutions: %f, %p, %r, %%).</summary>
     public static string Expand(string command, string fileName, string relativePath, string oldestKept)
-    {
-        var text = new StringBuilder();
-        for (int i = 0; i < command.Length; i++)
-        {
-            if (command[i] == '%' && i + 1 < command.Length)
-            {
-                string? with = command[i + 1] switch { 'f' => fileName, 'p' => relativePath, 'r' => oldestKept, '%' => "%", _ => null };
-                if (with != null)
-                {
-                    text.Append(with);
-                    i++;
-                    continue;
-                }
-            }
-            text.Append(command[i]);
-        }
-        return text.ToString();
-    }
+        => PercentCommand.Expand(command, c => c switch { 'f' => fileName, 'p' => relativePath, 'r' => oldestKept, _ => null });
 
     /// <inheritdoc/>
     public bool TryRestore(string fileName, string destination, string oldestKept)

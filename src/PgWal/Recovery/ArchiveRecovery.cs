@@ -16,7 +16,6 @@ using PgWal.Diagnostics;
 using PgWal.Format;
 using PgWal.Pages;
 using PgWal.Read;
-using PgWal.Rmgr.Describe;
 using PgWal.Timelines;
 
 namespace PgWal.Recovery;
@@ -125,10 +124,10 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
                 break;
             }
             var record = outcome.Record!;
-            TransactionEnd? txEnd = TransactionDescriber.TryReadCompletion(record, out bool commit, out uint xid, out long time) ? new(xid, commit, time, record.Lsn) : null;
-            if (StopsBefore(t, record, txEnd, consistent) is { } before)
+            var txEnd = RecoveryStopRules.TransactionEndOf(record);
+            if (RecoveryStopRules.Before(t, record, txEnd, consistent) is { } before)
             {
-                (stopMessage, reason) = before;
+                (stopMessage, reason) = (before.Message, before.Reason);
                 break;
             }
             // As ApplyWalRecord: the switch belongs to the record, so a stop before it stays on the old timeline.
@@ -149,9 +148,9 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
                 consistent = true;
                 logger.LogInformation("consistent recovery state reached at {Lsn}", end);
             }
-            if (StopsAfter(t, record, txEnd, consistent) is { } after)
+            if (RecoveryStopRules.After(t, record, txEnd) is { } after)
             {
-                (stopMessage, reason) = after;
+                (stopMessage, reason) = (after.Message, after.Reason);
                 break;
             }
             if (clock.Elapsed >= nextProgress)
@@ -233,41 +232,6 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
         logger.LogInformation("timeline switch from {Old} to {New} at {Lsn}", current.Value, next.Value, record.Lsn);
         return next;
     }
-
-    // recoveryStopsBefore: returns (log message, history reason) when replay stops before `record`.
-    private static (string, string)? StopsBefore(RecoveryTarget? t, DecodedRecord record, TransactionEnd? end, bool consistent)
-    {
-        if (t == null)
-            return null;
-        if (t.Kind == RecoveryTargetKind.Immediate && consistent)
-            return ("recovery stopping after reaching consistency", "reached consistency");
-        if (t.Kind == RecoveryTargetKind.Lsn && !t.Inclusive && record.Lsn >= t.Lsn)
-            return ($"recovery stopping before WAL location (LSN) \"{record.Lsn}\"", $"before LSN {record.Lsn}\n");
-        if (end == null)
-            return null;
-        if ((t.Kind == RecoveryTargetKind.Xid && !t.Inclusive && end.Xid == t.Xid)
-            || (t.Kind == RecoveryTargetKind.Time && (t.Inclusive ? end.Time > t.Time : end.Time >= t.Time)))
-            return (Stopping("before", end), t.Kind == RecoveryTargetKind.Xid ? $"before transaction {end.Xid}" : $"before {PgTimestamp.Format(end.Time)}\n");
-        return null;
-    }
-
-    // recoveryStopsAfter.
-    private static (string, string)? StopsAfter(RecoveryTarget? t, DecodedRecord record, TransactionEnd? end, bool consistent)
-    {
-        if (t == null)
-            return null;
-        if (t.Kind == RecoveryTargetKind.Name && record.RmgrId == RmgrIds.Xlog && (record.Info & RecordHeader.RmgrInfoMask) == XlogInfo.RestorePoint
-            && SmallXlogPayloads.TryReadRestorePoint(record.MainData, out long rpTime, out string rpName) && rpName == t.Name)
-            return ($"recovery stopping at restore point \"{rpName}\", time {PgTimestamp.Format(rpTime)}", $"at restore point \"{rpName}\"");
-        if (t.Kind == RecoveryTargetKind.Lsn && t.Inclusive && record.Lsn >= t.Lsn)
-            return ($"recovery stopping after WAL location (LSN) \"{record.Lsn}\"", $"after LSN {record.Lsn}\n");
-        if (t.Kind == RecoveryTargetKind.Xid && t.Inclusive && end != null && end.Xid == t.Xid)
-            return (Stopping("after", end), $"after transaction {end.Xid}");
-        return null;
-    }
-
-    private static string Stopping(string where, TransactionEnd e)
-        => $"recovery stopping {where} {(e.Commit ? "commit" : "abort")} of transaction {e.Xid}, time {PgTimestamp.Format(e.Time)}";
 
     private static string Describe(RecoveryTarget t) => t.Kind switch
     {

@@ -82,19 +82,15 @@ internal sealed class ArchiveWalSource : IPageSource
 
     private bool OpenSegment(SegmentNumber segment)
     {
-        foreach (var entry in History.Entries)
+        foreach (var timeline in History.FileCandidates(segment, _geometry, FileTimeline))
         {
-            if (FileTimeline.IsValid && entry.Timeline < FileTimeline)
-                break;
-            if (entry.Begin.IsValid && _geometry.SegmentOf(entry.Begin) > segment)
-                continue;
-            string name = SegmentFileName.Format(entry.Timeline, segment, _geometry);
+            string name = SegmentFileName.Format(timeline, segment, _geometry);
             if (!Fetch(name, RestoredSegment, _geometry.SegmentSize))
                 continue;
             _file = File.OpenHandle(Path.Combine(_walDirectory, name), FileMode.Open, FileAccess.Read);
-            (_fileSegment, _fileName, FileTimeline) = (segment, name, entry.Timeline);
+            (_fileSegment, _fileName, FileTimeline) = (segment, name, timeline);
             _opened[segment] = name;
-            RestoreAhead(entry.Timeline, segment);
+            RestoreAhead(timeline, segment);
             return true;
         }
         return false;
@@ -171,14 +167,7 @@ internal sealed class ArchiveWalSource : IPageSource
             }
             string aheadPath = AheadPath(name);
             if (restored && new FileInfo(aheadPath).Length == expectedSize)
-            {
-                File.Move(aheadPath, target, overwrite: true);
-                FileSystemWalStorage.SyncDirectory(_walDirectory);
-                _status?.MarkDone(name);
-                Restored++;
-                _logger.LogInformation("restored log file \"{Name}\" from archive", name);
-                return true;
-            }
+                return Install(aheadPath, name);
             File.Delete(aheadPath);
         }
         if (_restorer != null)
@@ -195,15 +184,22 @@ internal sealed class ArchiveWalSource : IPageSource
                 }
                 using (var handle = File.OpenHandle(temp, FileMode.Open, FileAccess.ReadWrite))
                     FileSystemWalStorage.SyncHandle(handle, dataOnly: false, temp);
-                File.Move(temp, target, overwrite: true);
-                FileSystemWalStorage.SyncDirectory(_walDirectory);
-                _status?.MarkDone(name);
-                Restored++;
-                _logger.LogInformation("restored log file \"{Name}\" from archive", name);
-                return true;
+                return Install(temp, name);
             }
         }
         return File.Exists(target);
+    }
+
+    // KeepFileRestoredFromArchive: a restored (and synced) file takes its real name in pg_wal,
+    // replacing a local copy, durably, and is marked archived.
+    private bool Install(string restoredPath, string name)
+    {
+        File.Move(restoredPath, Path.Combine(_walDirectory, name), overwrite: true);
+        FileSystemWalStorage.SyncDirectory(_walDirectory);
+        _status?.MarkDone(name);
+        Restored++;
+        _logger.LogInformation("restored log file \"{Name}\" from archive", name);
+        return true;
     }
 
     private void Close()

@@ -85,6 +85,24 @@ public sealed class TimelineHistory
         throw new InvalidDataException($"timeline history of timeline {Target.Value} was not contiguous at {lsn}");
     }
 
+    /// <summary>
+    /// XLogFileReadAnyTLI's order: the timelines whose file may hold <paramref name="segment"/>,
+    /// newest first, skipping those that begin after it and stopping below
+    /// <paramref name="lastFileTimeline"/> (the timeline of the file read last: never go back).
+    /// The caller takes the first whose file it can get.
+    /// </summary>
+    public IEnumerable<TimelineId> FileCandidates(SegmentNumber segment, Format.WalGeometry geometry, TimelineId lastFileTimeline)
+    {
+        foreach (var entry in Entries)
+        {
+            if (lastFileTimeline.IsValid && entry.Timeline < lastFileTimeline)
+                yield break;
+            if (entry.Begin.IsValid && geometry.SegmentOf(entry.Begin) > segment)
+                continue;
+            yield return entry.Timeline;
+        }
+    }
+
     /// <summary>Whether <paramref name="timeline"/> is in this history.</summary>
     public bool Includes(TimelineId timeline) => Entries.Any(e => e.Timeline == timeline);
 
