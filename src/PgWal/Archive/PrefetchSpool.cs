@@ -12,7 +12,7 @@ namespace PgWal.Archive;
 /// <summary>A directory of segments restored ahead.</summary>
 public sealed class PrefetchSpool
 {
-    private const string LockName = ".lock";
+    internal const string LockName = ".lock";
 
     /// <summary>A spool in <paramref name="directory"/> (created when missing).</summary>
     public PrefetchSpool(string directory)
@@ -60,6 +60,22 @@ public sealed class PrefetchSpool
     }
 
     /// <summary>
+    /// The one-filler-at-a-time lock of a spool directory (an exclusive open of its lock file, let
+    /// go when disposed, also when the process dies), or null when another filler holds it.
+    /// </summary>
+    internal static FileStream? TryLockFiller(string directory)
+    {
+        try
+        {
+            return new FileStream(System.IO.Path.Combine(directory, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// True when fewer than half of <paramref name="count"/> segments are spooled: time to start a
     /// filler (starting a process for every get would cost more than it saves).
     /// </summary>
@@ -76,15 +92,8 @@ public sealed class PrefetchSpool
     {
         if (current.Kind != ArchivedFileKind.Segment || repository.SegmentSize is not { } size || count <= 0)
             return 0;
-        FileStream guard;
-        try
-        {
-            guard = new FileStream(System.IO.Path.Combine(Directory, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException)
-        {
+        if (TryLockFiller(Directory) is not { } guard)
             return 0;   // another filler is at work
-        }
         using (guard)
         {
             var geometry = new WalGeometry(size);

@@ -14,7 +14,6 @@ namespace PgWal.Archive;
 /// <summary>Markers of files pushed ahead of PostgreSQL's archiver.</summary>
 public sealed class PushAheadSpool
 {
-    private const string LockName = ".lock";
     private const string MarkerSuffix = ".ok";
 
     /// <summary>A spool in <paramref name="directory"/> (created when missing).</summary>
@@ -68,15 +67,8 @@ public sealed class PushAheadSpool
     /// <returns>How many files were pushed.</returns>
     public int Fill(WalRepository repository, string walDirectory, string current, int max, int parallel)
     {
-        FileStream guard;
-        try
-        {
-            guard = new FileStream(Path.Combine(Directory, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException)
-        {
+        if (PrefetchSpool.TryLockFiller(Directory) is not { } guard)
             return 0;   // another filler is at work
-        }
         using (guard)
         {
             var waiting = Waiting(walDirectory);

@@ -75,18 +75,7 @@ public sealed class ArchiverFaultTests
         };
         using var instance = WalInstance.Open(data, options);
         disk.Fill(leaveBytes: 2 << 20);
-        var builder = new RecordBuilder();
-        var payload = new byte[4000];
-        void Write(int segments)
-        {
-            Lsn from = instance.Wal.InsertedUpTo;
-            while (instance.Wal.InsertedUpTo - from < (ulong)segments << 20)
-            {
-                Random.Shared.NextBytes(payload);
-                instance.Insert(BuiltinRecords.Noop(builder, payload));
-            }
-            instance.Wal.Flush(instance.Wal.InsertedUpTo);
-        }
+        void Write(int segments) => ArchiverTests.Write(instance, (long)segments << 20);
         Write(6);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (instance.Archiving!.FailedCount < 3 && DateTime.UtcNow < deadline)

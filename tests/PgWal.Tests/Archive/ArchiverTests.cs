@@ -36,7 +36,7 @@ public sealed class ArchiverTests
     }
 
     // Inserts about `bytes` of NOOP records and flushes them.
-    private static void Write(WalInstance instance, long bytes)
+    internal static void Write(WalInstance instance, long bytes)
     {
         var builder = new RecordBuilder();
         var payload = new byte[4000];
