@@ -135,11 +135,13 @@ public sealed partial class WalInstance
             {
                 SwitchBeforeShutdown();
                 _checkpointer.Run(CheckpointKind.Shutdown);
+                _walSender?.Stop(drain: true);   // streaming clients get the shutdown checkpoint
                 _archiver?.FinishAndStop();
             }
         }
         finally
         {
+            _walSender?.Stop(drain: false);
             _archiver?.Dispose();
             _wal?.Close(flush: shutdownCheckpoint);
             Buffers.Dispose();

@@ -85,7 +85,8 @@ public sealed partial class WalInstance : IDisposable
             Buffers.WalFlush = lsn => Wal.Flush(lsn);
             Buffers.EndOfWal = () => Wal.InsertedUpTo;
             _archiver = CreateArchiver(storage, options, timeline);
-            var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options, storage.ArchiveStatus, _archiver, () => OldestBackupStart);
+            _slots = LoadSlots(storage, options);
+            var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options, storage.ArchiveStatus, _archiver, () => OldestBackupStart, _slots, SlotsInvalidated);
             _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog, _metrics, Panic);
             if (newTimeline != null)
                 _checkpointer.NewTimeline = (newTimeline.Timeline, newTimeline.Previous);
@@ -108,9 +109,12 @@ public sealed partial class WalInstance : IDisposable
             }
             _checkpointer.StartBackground();
             _archiver?.Start();
+            if (options.WalSender != null)
+                StartWalSender(options.WalSender);
         }
         catch
         {
+            _walSender?.Dispose();
             _archiver?.Dispose();
             _checkpointer?.Dispose();
             _wal?.Close(flush: false);

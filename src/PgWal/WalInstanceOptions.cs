@@ -85,6 +85,18 @@ public sealed record WalInstanceOptions
     /// </summary>
     public ArchiveRecoveryOptions? ArchiveRecovery { get; init; }
 
+    /// <summary>max_replication_slots: physical slots this instance keeps (pg_replslot). Default 10.</summary>
+    public int MaxReplicationSlots { get; init; } = 10;
+
+    /// <summary>
+    /// max_slot_wal_keep_size in bytes: the most WAL a slot may keep behind the current position;
+    /// a slot further behind is invalidated ("lost") at a checkpoint. -1 (default): no limit.
+    /// </summary>
+    public long MaxSlotWalKeepSize { get; init; } = -1;
+
+    /// <summary>Serve PostgreSQL's streaming replication protocol (a walsender server) while open; null (default): none.</summary>
+    public Replication.Server.WalSenderOptions? WalSender { get; init; }
+
     /// <summary>Pause between the three attempts at archiving a file. Default 1 s, as PostgreSQL's archiver.</summary>
     public TimeSpan ArchiveRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -102,6 +114,8 @@ public sealed record WalInstanceOptions
             throw new ArgumentOutOfRangeException(nameof(ArchiveTimeout), "archive_timeout and the archive retry delay must not be negative");
         if (MaxWalSize <= 0 || MinWalSize <= 0 || WalKeepSize < 0)
             throw new ArgumentOutOfRangeException(nameof(MaxWalSize), "max_wal_size and min_wal_size must be positive, wal_keep_size non-negative");
+        if (MaxReplicationSlots < 0 || MaxSlotWalKeepSize < -1)
+            throw new ArgumentOutOfRangeException(nameof(MaxReplicationSlots), "max_replication_slots must not be negative, max_slot_wal_keep_size at least -1");
     }
 }
 

@@ -12,7 +12,8 @@ using PgWal.Write;
 namespace PgWal.Checkpoint;
 
 internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, WalGeometry geometry, TimelineId timeline, WalInstanceOptions options,
-    IArchiveStatusStorage? status, Archiver? archiver, Func<Lsn> oldestBackupStart)
+    IArchiveStatusStorage? status, Archiver? archiver, Func<Lsn> oldestBackupStart,
+    Replication.Slots.ReplicationSlots? slots = null, Action<IReadOnlyList<(string Slot, int ActivePid)>>? slotsInvalidated = null)
 {
     /// <summary>Old segments the last call kept because they are not archived yet.</summary>
     public int KeptForArchiving { get; private set; }
@@ -29,6 +30,7 @@ internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, Wal
         ulong cutoff = redoSegment > keepSegments ? redoSegment - keepSegments : 0;   // remove segments < cutoff
         if (oldestBackupStart() is { IsValid: true } backupStart)
             cutoff = Math.Min(cutoff, geometry.SegmentOf(backupStart).Value);   // a running backup still needs its WAL
+        cutoff = Math.Min(cutoff, KeepForSlots(geometry.SegmentOf(insertedUpTo).Value));
         var recycleUpTo = RecycleTarget(redo);
         var next = geometry.SegmentOf(insertedUpTo);
         int removed = 0, recycled = 0;
@@ -62,6 +64,32 @@ internal sealed class SegmentRecycler(IWalStorage storage, WalEngine engine, Wal
         RemoveBackupHistoryFiles();
         RemoveArchivedPartials(cutoff);
         return (removed, recycled);
+    }
+
+    // CheckPointReplicationSlots, then KeepLogSeg's slot part and InvalidateObsoleteReplicationSlots:
+    // the saved restart_lsn of every slot is kept, except that with max_slot_wal_keep_size a slot
+    // may not keep more than that behind the current segment; slots further behind are lost.
+    private ulong KeepForSlots(ulong currentSegment)
+    {
+        if (slots == null)
+            return ulong.MaxValue;
+        slots.SaveDirty();
+        var required = slots.RequiredLsn();
+        if (!required.IsValid)
+            return ulong.MaxValue;
+        ulong keep = geometry.SegmentOf(required).Value;
+        if (options.MaxSlotWalKeepSize >= 0)
+        {
+            ulong limit = (ulong)(options.MaxSlotWalKeepSize / geometry.SegmentSize);
+            if (currentSegment - keep > limit)
+            {
+                keep = currentSegment - limit;
+                var lost = slots.InvalidateBefore(geometry.SegmentStart(new SegmentNumber(keep)), options.MaxSlotWalKeepSize >> 20);
+                if (lost.Count > 0)
+                    slotsInvalidated?.Invoke(lost);
+            }
+        }
+        return keep;
     }
 
     // CleanupBackupHistory: backup history files in pg_wal go once archived. Unlike PostgreSQL, which

@@ -47,6 +47,10 @@ public sealed class FileSystemDataDirectory : IDataDirectoryStorage
     private IArchiveStatusStorage? _archiveStatus;
 
     /// <inheritdoc/>
+    public ISlotStorage? Slots => ReadOnly ? null : _slots ??= new FileSystemSlotStorage(Location);
+    private ISlotStorage? _slots;
+
+    /// <inheritdoc/>
     public IRelationStorage Relations { get; }
 
     /// <summary>

@@ -25,6 +25,9 @@ public interface IDataDirectoryStorage
     /// </summary>
     IArchiveStatusStorage? ArchiveStatus => null;
 
+    /// <summary>pg_replslot, where persistent replication slots live; null when this storage keeps none.</summary>
+    ISlotStorage? Slots => null;
+
     /// <summary>Creates the directory layout (global/, base/, pg_wal/, pg_wal/archive_status/) durably.</summary>
     void CreateLayout();
 

@@ -122,6 +122,9 @@ public sealed partial class WalEngine : IDisposable
     /// <summary>WAL durable up to here.</summary>
     public Lsn FlushedUpTo => _writer.FlushedUpTo;
 
+    /// <summary>Signalled each time <see cref="FlushedUpTo"/> advances (walsenders wait on it).</summary>
+    public FlushNotifier Flushed => _writer.Flushed;
+
     /// <summary>The first storage failure once the engine is faulted; otherwise null.</summary>
     public Exception? Fault => _fault.First;
 

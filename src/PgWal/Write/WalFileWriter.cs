@@ -51,6 +51,9 @@ internal sealed class WalFileWriter : IWalBufferEvictor, IDisposable
         _writtenUpTo = _flushedUpTo = start.Value;
     }
 
+    /// <summary>Signalled (under the write lock) each time the flush position advances.</summary>
+    public FlushNotifier Flushed { get; } = new();
+
     /// <summary>Raised (under the write lock) when a new segment file is opened for writing.</summary>
     public Action<SegmentNumber>? SegmentOpened { get; set; }
 
@@ -97,6 +100,7 @@ internal sealed class WalFileWriter : IWalBufferEvictor, IDisposable
                     if (!_writesAreDurable)
                         SyncLocked();
                     Volatile.Write(ref _flushedUpTo, _writtenUpTo);
+                    Flushed.Signal();
                 }
             }
             catch (Exception e) when (WalFault.IsStorageFailure(e))
@@ -131,7 +135,10 @@ internal sealed class WalFileWriter : IWalBufferEvictor, IDisposable
             if (finishing && !_writesAreDurable)
                 SyncLocked();
             if (finishing || _writesAreDurable)
+            {
                 Volatile.Write(ref _flushedUpTo, pos);
+                Flushed.Signal();
+            }
             if (finishing)
             {
                 _file!.Dispose();

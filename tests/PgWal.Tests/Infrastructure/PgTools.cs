@@ -33,7 +33,7 @@ internal static class PgTools
         return Run("dotnet", new[] { dll }.Concat(args), timeZone);
     }
 
-    public static ToolResult Run(string file, IEnumerable<string> args, string? timeZone = null, TimeSpan? timeout = null)
+    public static ToolResult Run(string file, IEnumerable<string> args, string? timeZone = null, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -46,6 +46,8 @@ internal static class PgTools
         if (timeZone != null)
             psi.Environment["TZ"] = timeZone;
         psi.Environment["LC_ALL"] = "C";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+            psi.Environment[k] = v;
         using var process = Process.Start(psi)!;
         var stdout = new MemoryStream();
         var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
