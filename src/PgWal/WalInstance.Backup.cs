@@ -138,8 +138,7 @@ public sealed partial class WalInstance
         // The WAL is copied after the stop, so it must still be there then: the recycler keeps
         // segments from the oldest running backup's start, and this one counts as running until
         // its WAL is copied (a second entry, which StopBackup's removal of the first leaves).
-        lock (_backupLock)
-            _runningBackupStarts.Add(label.StartLsn);
+        HoldWalFrom(label.StartLsn);
         try
         {
             stop = StopBackup(label, options.WaitForArchive, cancellation);
@@ -150,10 +149,22 @@ public sealed partial class WalInstance
         }
         finally
         {
-            lock (_backupLock)
-                _runningBackupStarts.Remove(label.StartLsn);
+            ReleaseWalFrom(label.StartLsn);
         }
         return stop;
+    }
+
+    /// <summary>Keeps the WAL from <paramref name="start"/> on (as a running backup does) until <see cref="ReleaseWalFrom"/>.</summary>
+    internal void HoldWalFrom(Lsn start)
+    {
+        lock (_backupLock)
+            _runningBackupStarts.Add(start);
+    }
+
+    internal void ReleaseWalFrom(Lsn start)
+    {
+        lock (_backupLock)
+            _runningBackupStarts.Remove(start);
     }
 
     /// <summary>

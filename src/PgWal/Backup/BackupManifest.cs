@@ -17,12 +17,18 @@ internal sealed class BackupManifest
 
     public int FileCount => _files.Count;
 
-    public void AddFile(string relativePath, long size, DateTimeOffset lastModified, uint crc32c)
+    /// <summary>A file; <paramref name="crc32c"/> null: no checksum (MANIFEST_CHECKSUMS 'NONE').</summary>
+    public void AddFile(string relativePath, long size, DateTimeOffset lastModified, uint? crc32c)
     {
-        Span<byte> le = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(le, crc32c);
         string time = lastModified.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-        _files.Add($"{{ \"Path\": {Json(relativePath)}, \"Size\": {size.ToString(CultureInfo.InvariantCulture)}, \"Last-Modified\": \"{time} GMT\", \"Checksum-Algorithm\": \"CRC32C\", \"Checksum\": \"{Convert.ToHexStringLower(le)}\" }}");
+        string line = $"{{ \"Path\": {Json(relativePath)}, \"Size\": {size.ToString(CultureInfo.InvariantCulture)}, \"Last-Modified\": \"{time} GMT\"";
+        if (crc32c is { } crc)
+        {
+            Span<byte> le = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(le, crc);
+            line += $", \"Checksum-Algorithm\": \"CRC32C\", \"Checksum\": \"{Convert.ToHexStringLower(le)}\"";
+        }
+        _files.Add(line + " }");
     }
 
     public void AddWalRange(TimelineId timeline, Lsn start, Lsn end)

@@ -36,15 +36,6 @@ public readonly record struct BaseBackupProgress(string Phase, long BytesDone, l
 
 internal sealed class BaseBackupWriter
 {
-    private static readonly HashSet<string> ExcludedFiles = new(StringComparer.Ordinal)
-    {
-        "postmaster.pid", "postmaster.opts", "backup_label", "backup_label.old", "tablespace_map", "backup_manifest",
-        "postgresql.auto.conf.tmp", "current_logfiles.tmp", "recovery.signal", "standby.signal", BackupLabel.IncompleteMarker,
-    };
-    private static readonly HashSet<string> EmptiedDirectories = new(StringComparer.Ordinal)
-    {
-        "pg_wal", "pg_stat_tmp", "pg_replslot", "pg_dynshmem", "pg_notify", "pg_serial", "pg_snapshots", "pg_subtrans",
-    };
     private const int ChunkSize = 1 << 20;
 
     private readonly string _source;
@@ -86,7 +77,13 @@ internal sealed class BaseBackupWriter
     public void CopyDataFiles()
     {
         var files = new List<string>();
-        Walk("", files);
+        foreach (var entry in BackupFileSet.Walk(_source))
+        {
+            if (entry.IsDirectory)
+                MakeDirectory(entry.Path);
+            else
+                files.Add(entry.Path);
+        }
         _bytesTotal = files.Sum(f => Length(Path.Combine(_source, f)));
         foreach (var file in files)
             CopyFile(file, file, listed: true);
@@ -134,43 +131,6 @@ internal sealed class BaseBackupWriter
 
     private readonly List<(string Path, long Size, DateTimeOffset Modified, uint Crc)> _manifestEntries = [];
     private (string Path, long Size, DateTimeOffset Modified, uint Crc)? _deferred;
-
-    // The files to copy, relative with '/' separators; directories are made in the target as found.
-    private void Walk(string relative, List<string> files)
-    {
-        string directory = relative.Length == 0 ? _source : Path.Combine(_source, relative);
-        MakeDirectory(relative);
-        IEnumerable<string> entries;
-        try
-        {
-            entries = Directory.EnumerateFileSystemEntries(directory).Order(StringComparer.Ordinal).ToList();
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return;   // removed while copying
-        }
-        foreach (var path in entries)
-        {
-            string name = Path.GetFileName(path);
-            string child = relative.Length == 0 ? name : relative + "/" + name;
-            if (Directory.Exists(path))
-            {
-                if (EmptiedDirectories.Contains(child))
-                {
-                    MakeDirectory(child);
-                    if (child == "pg_wal")
-                        MakeDirectory("pg_wal/archive_status");
-                    continue;
-                }
-                Walk(child, files);
-            }
-            else if (!(relative.Length == 0 && ExcludedFiles.Contains(name)) && child != "global/pg_control"
-                     && !name.StartsWith("pg_internal.init", StringComparison.Ordinal) && !name.StartsWith("pgsql_tmp", StringComparison.Ordinal))
-            {
-                files.Add(child);
-            }
-        }
-    }
 
     private void MakeDirectory(string relative)
     {

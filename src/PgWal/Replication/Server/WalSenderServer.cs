@@ -34,13 +34,14 @@ public sealed class WalSenderServer : IDisposable
     private long _bytesSent;
     private int _stopping;
 
-    internal WalSenderServer(WalEngine wal, IDataDirectoryStorage storage, ReplicationSlots? slots, Func<ulong> systemIdentifier, WalSenderOptions options, ILogger logger)
+    internal WalSenderServer(WalInstance instance, IDataDirectoryStorage storage, ReplicationSlots? slots, WalSenderOptions options, ILogger logger)
     {
         options.Validate();
-        _wal = wal;
+        Instance = instance;
+        _wal = instance.Wal;
         _storage = storage;
         Slots = slots;
-        _systemIdentifier = systemIdentifier;
+        _systemIdentifier = () => instance.ControlFile.SystemIdentifier;
         Options = options;
         _logger = logger;
         _listener = new Socket(options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -95,6 +96,9 @@ public sealed class WalSenderServer : IDisposable
     internal byte[]? ReadWalFile(string name) => _storage.ReadFile("pg_wal/" + name);
 
     internal IDataDirectoryStorage Storage => _storage;
+
+    /// <summary>The instance served (BASE_BACKUP starts and stops its backups).</summary>
+    internal WalInstance? Instance { get; }
 
     /// <summary>The current timeline's history (a single entry on timeline 1).</summary>
     internal TimelineHistory CurrentHistory()
