@@ -105,6 +105,9 @@ public sealed class PgConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>The peer has closed its side (what is buffered is all there will be).</summary>
+    public bool PeerClosed => _completed;
+
     /// <summary>Bytes received and not yet taken as messages (a TLS upgrade requires none).</summary>
     public long BufferedBytes => _haveBuffer ? _buffer.Length : 0;
 

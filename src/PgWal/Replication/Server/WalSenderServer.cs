@@ -167,13 +167,19 @@ public sealed class WalSenderServer : IDisposable
                 continue;
             }
             socket.NoDelay = true;
-            int pid = Interlocked.Increment(ref _nextPid);
-            var session = new WalSenderSession(this, new NetworkStream(socket, ownsSocket: true), socket.RemoteEndPoint, pid, RandomNumberGenerator.GetInt32(int.MaxValue), _logger);
-            _sessions[pid] = session;
-            if (Stopping)
-                session.Abort("the server is shutting down");
-            _ = Task.Run(session.RunAsync);
+            _ = Task.Run(() => ServeAsync(new NetworkStream(socket, ownsSocket: true), socket.RemoteEndPoint));
         }
+    }
+
+    /// <summary>Serves one connection over <paramref name="stream"/> until it ends (tests feed it directly).</summary>
+    internal Task ServeAsync(Stream stream, EndPoint? remote)
+    {
+        int pid = Interlocked.Increment(ref _nextPid);
+        var session = new WalSenderSession(this, stream, remote, pid, RandomNumberGenerator.GetInt32(int.MaxValue), _logger);
+        _sessions[pid] = session;
+        if (Stopping)
+            session.Abort("the server is shutting down");
+        return session.RunAsync();
     }
 
     // WalSndWakeup: every flush wakes the sessions (each checks whether it has WAL to send).

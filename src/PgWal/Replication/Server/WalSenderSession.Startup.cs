@@ -29,7 +29,15 @@ internal sealed partial class WalSenderSession
         bool negotiated = false;
         while (true)
         {
-            packet = await _connection.ReadStartupAsync(timeout.Token).ConfigureAwait(false);
+            try
+            {
+                packet = await _connection.ReadStartupAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (ProtocolException) when (_connection.PeerClosed)
+            {
+                _logger.LogDebug("incomplete startup packet from {Remote}", Remote);   // closed silently, as PostgreSQL does
+                return false;
+            }
             if (packet == null)
                 return false;
             if (packet.Kind == StartupKind.CancelRequest)

@@ -73,6 +73,7 @@ internal sealed partial class WalSenderSession
         w.CopyBothResponse();
         Volatile.Write(ref _copyDoneReceived, 0);
         Volatile.Write(ref _streaming, 1);
+        QueryTaken();
         State = "catchup";
         await FlushAsync().ConfigureAwait(false);
         if (!endOfTimeline.IsValid && start.Start > _server.FlushedUpTo)

@@ -26,6 +26,8 @@ internal sealed partial class WalSenderSession
     private readonly Channel<(byte Type, byte[] Body)> _commands = Channel.CreateUnbounded<(byte, byte[])>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _lifetime = new();   // the connection is over
     private readonly SemaphoreSlim _wake = new(0, 1);             // WAL flushed, a reply arrived, or streaming must end
+    private readonly SemaphoreSlim _queryTaken = new(0, 1);       // the command loop knows whether a query streams
+    private int _queryTakenSignalled;                             // once per query
     private CancellationTokenSource? _command;                    // the running command; a CancelRequest cancels it
 
     // Written by the reader task, read by the streaming loop and by Snapshot.
@@ -219,6 +221,10 @@ internal sealed partial class WalSenderSession
                 await _commands.Writer.WriteAsync((m.Type, m.Body.ToArray()), _lifetime.Token).ConfigureAwait(false);
                 if (m.Type == (byte)'X')
                     break;
+                // What follows a query is read in the mode the query leaves (COPY-both or not), as
+                // PostgreSQL reads its input in order: wait until the command loop knows.
+                if (m.Type == (byte)'Q')
+                    await _queryTaken.WaitAsync(_lifetime.Token).ConfigureAwait(false);
             }
             _commands.Writer.TryComplete();
         }
@@ -274,6 +280,7 @@ internal sealed partial class WalSenderSession
         reader.EnsureEnd();
         using var command = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
         Volatile.Write(ref _command, command);
+        Volatile.Write(ref _queryTakenSignalled, 0);
         try
         {
             var parsed = ReplicationCommandParser.Parse(text)
@@ -298,9 +305,17 @@ internal sealed partial class WalSenderSession
         {
             Volatile.Write(ref _command, null);
             Volatile.Write(ref _streaming, 0);
+            QueryTaken();
             if (State != "stopping")
                 State = "idle";
         }
+    }
+
+    /// <summary>The reader may read on: the running query has entered COPY-both, or is over.</summary>
+    private void QueryTaken()
+    {
+        if (Interlocked.Exchange(ref _queryTakenSignalled, 1) == 0)
+            _queryTaken.Release();
     }
 
     // An ERROR: the session goes on, without its temporary slots (PostgreSQL's error cleanup).
