@@ -86,6 +86,7 @@ public sealed partial class WalInstance : IDisposable
             Buffers.EndOfWal = () => Wal.InsertedUpTo;
             _archiver = CreateArchiver(storage, options, timeline);
             _slots = LoadSlots(storage, options);
+            _metrics.ObserveReplication(() => WalSender, () => _slots, () => Wal.FlushedUpTo);
             var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options, storage.ArchiveStatus, _archiver, () => OldestBackupStart, _slots, SlotsInvalidated);
             _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog, _metrics, Panic);
             if (newTimeline != null)

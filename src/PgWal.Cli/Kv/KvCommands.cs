@@ -110,6 +110,7 @@ internal static class KvCommands
         kv.Subcommands.Add(stats);
         kv.Subcommands.Add(KvBackupCommands.Backup(dir));
         kv.Subcommands.Add(KvBackupCommands.RestorePoint(dir));
+        kv.Subcommands.Add(KvServeCommand.Create(dir));
         kv.Subcommands.Add(KvBench.Create(dir));
         kv.Subcommands.Add(KvWorker.Create(dir));
         return kv;

@@ -63,6 +63,48 @@ internal sealed class InstanceMetrics : IDisposable
         _meter.CreateObservableGauge("pgwal.archiver.oldest_pending_age", () => stats().OldestPendingAge.TotalSeconds, "s", "How long the oldest file waiting to be archived has waited");
     }
 
+    /// <summary>pg_stat_replication and pg_replication_slots as gauges, one measurement per walsender or slot (tagged).</summary>
+    public void ObserveReplication(Func<Replication.Server.WalSenderServer?> server, Func<Replication.Slots.ReplicationSlots?> slots, Func<Lsn> flushed)
+    {
+        IEnumerable<Measurement<long>> PerSender(Func<Replication.Server.WalSenderInfo, Lsn> position)
+        {
+            Lsn end = flushed();
+            foreach (var s in server()?.Snapshot() ?? [])
+            {
+                var p = position(s);
+                if (p.IsValid)
+                    yield return new Measurement<long>(end > p ? (long)(end - p) : 0, Tags(s));
+            }
+        }
+        IEnumerable<Measurement<double>> Lags(Func<Replication.Server.WalSenderInfo, TimeSpan?> lag)
+        {
+            foreach (var s in server()?.Snapshot() ?? [])
+            {
+                if (lag(s) is { } l)
+                    yield return new Measurement<double>(l.TotalSeconds, Tags(s));
+            }
+        }
+        static KeyValuePair<string, object?>[] Tags(Replication.Server.WalSenderInfo s)
+            => [new("pgwal.walsender.pid", s.Pid), new("pgwal.walsender.application_name", s.ApplicationName), new("pgwal.walsender.client_addr", s.ClientAddress.ToString()), new("pgwal.walsender.state", s.State)];
+        _meter.CreateObservableGauge("pgwal.replication.senders", () => server()?.Snapshot().Count ?? 0, "{connection}", "Connected walsenders (pg_stat_replication rows)");
+        _meter.CreateObservableCounter("pgwal.replication.bytes_sent", () => server()?.BytesSent ?? 0, "By", "WAL bytes sent to replication clients");
+        _meter.CreateObservableGauge("pgwal.replication.sent_behind", () => PerSender(s => s.SentLsn), "By", "WAL flushed locally but not yet sent, per walsender");
+        _meter.CreateObservableGauge("pgwal.replication.flush_behind", () => PerSender(s => s.FlushLsn), "By", "WAL flushed locally but not reported flushed by the client, per walsender");
+        _meter.CreateObservableGauge("pgwal.replication.write_lag", () => Lags(s => s.WriteLag), "s", "pg_stat_replication.write_lag");
+        _meter.CreateObservableGauge("pgwal.replication.flush_lag", () => Lags(s => s.FlushLag), "s", "pg_stat_replication.flush_lag");
+        _meter.CreateObservableGauge("pgwal.replication.replay_lag", () => Lags(s => s.ReplayLag), "s", "pg_stat_replication.replay_lag");
+        _meter.CreateObservableGauge("pgwal.replication.slot_retained", () => SlotRetained(slots(), flushed()), "By", "WAL kept for each replication slot (pg_replication_slots, by slot_name); -1 when lost");
+    }
+
+    private static IEnumerable<Measurement<long>> SlotRetained(Replication.Slots.ReplicationSlots? slots, Lsn end)
+    {
+        foreach (var slot in slots?.Snapshot() ?? [])
+        {
+            long retained = slot.RestartLsn.IsValid ? (long)(end > slot.RestartLsn ? end - slot.RestartLsn : 0) : slot.InvalidatedAt.IsValid ? -1 : 0;
+            yield return new Measurement<long>(retained, new KeyValuePair<string, object?>("pgwal.slot.name", slot.Name), new KeyValuePair<string, object?>("pgwal.slot.active", slot.Active));
+        }
+    }
+
     public void Dispose()
     {
         if (_ownsMeter)
