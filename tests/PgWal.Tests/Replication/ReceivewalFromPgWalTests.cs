@@ -87,4 +87,33 @@ public sealed class ReceivewalFromPgWalTests
         }
         f.AssertSegmentsEqual(target, 7, compared: 3);
     }
+
+    [Fact]
+    public void FollowsATimelineSwitchOfThePrimary()
+    {
+        using var f = new WalSenderFixture();
+        string target = f.Combine("recv");
+        Directory.CreateDirectory(target);
+        using var receiver = Receivewal(f, target);
+        WaitForStreaming(f, receiver);
+        f.Write(WalSenderFixture.SegmentSize + WalSenderFixture.SegmentSize / 2);
+        WalSenderFixture.WaitUntil(() => Completed(target) >= 1, Patience, () => receiver.Output);
+
+        // Archive recovery of the primary's own pg_wal (nothing in an archive) ends on timeline 2.
+        File.WriteAllText(Path.Combine(f.Data, "recovery.signal"), "");
+        f.Restart(f.Options with { ArchiveRecovery = new PgWal.Recovery.ArchiveRecoveryOptions { RestoreCommand = "false" } });
+        Assert.Equal(new TimelineId(2), f.Instance.Recovery.NewTimeline);
+        f.Write(2 * WalSenderFixture.SegmentSize);
+        f.Instance.Wal.SwitchSegment();
+        f.Instance.Wal.Flush(f.Instance.Wal.InsertedUpTo);
+        WalSenderFixture.WaitUntil(() => Directory.GetFiles(target, "00000002000000000000000*").Count(p => Path.GetFileName(p).Length == 24) >= 2, Patience, () => receiver.Output);
+        receiver.Interrupt();
+        Assert.Equal(0, receiver.WaitForExit(Patience));
+
+        Assert.Contains("switched to timeline 2 at", receiver.Output);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(f.Data, "pg_wal", "00000002.history")), File.ReadAllBytes(Path.Combine(target, "00000002.history")));
+        Assert.Single(Directory.GetFiles(target, "00000001*.partial"));   // the old timeline's last segment stays partial
+        foreach (var path in Directory.GetFiles(target, "00000002*").Where(p => Path.GetFileName(p).Length == 24))
+            Assert.True(File.ReadAllBytes(path).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(f.Data, "pg_wal", Path.GetFileName(path)))), $"{path} differs from the primary's");
+    }
 }

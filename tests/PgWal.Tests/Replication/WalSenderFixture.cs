@@ -56,10 +56,10 @@ internal sealed class WalSenderFixture : IDisposable
     /// <summary>pg tool connection options for this server.</summary>
     public string[] ConnectionArgs => ["-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", User];
 
-    public void Restart()
+    public void Restart(WalInstanceOptions? options = null)
     {
         Instance.Dispose();
-        Instance = WalInstance.Open(Data, Options);
+        Instance = WalInstance.Open(Data, options ?? Options);
     }
 
     /// <summary>Inserts about <paramref name="bytes"/> of NOOP records and flushes them.</summary>
