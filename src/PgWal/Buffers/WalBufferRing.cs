@@ -140,6 +140,9 @@ internal sealed unsafe class WalBufferRing : IDisposable
                     Monitor.Enter(_mappingLock, ref locked);
                     continue;
                 }
+                // Unmapped first (a full fence), so a reader copying the old page out (TryRead) sees
+                // the change when it checks again after its copy.
+                Interlocked.Exchange(ref _pageEnds[slot], 0);
                 InitPage(slot, next);
                 Volatile.Write(ref _pageEnds[slot], (next + WalGeometry.PageSize).Value);
                 _initializedUpTo = next + WalGeometry.PageSize;
@@ -150,6 +153,34 @@ internal sealed unsafe class WalBufferRing : IDisposable
             if (locked)
                 Monitor.Exit(_mappingLock);
         }
+    }
+
+    /// <summary>
+    /// XLogReadFromBuffers: copies the WAL at <paramref name="from"/> into <paramref name="destination"/>
+    /// when every page of it is still in the ring; false (destination undefined) when a page has been
+    /// replaced, before or during the copy. Only for WAL that is completely inserted (below the flush
+    /// position): those bytes no longer change while their page stays mapped.
+    /// </summary>
+    public bool TryRead(Lsn from, Span<byte> destination)
+    {
+        int done = 0;
+        while (done < destination.Length)
+        {
+            Lsn at = from + (ulong)done;
+            Lsn pageStart = WalGeometry.PageStart(at);
+            ulong wantEnd = (pageStart + WalGeometry.PageSize).Value;
+            int slot = SlotOf(pageStart);
+            int offset = (int)(at - pageStart);
+            int n = Math.Min(destination.Length - done, WalGeometry.PageSize - offset);
+            if (Volatile.Read(ref _pageEnds[slot]) != wantEnd)
+                return false;
+            new ReadOnlySpan<byte>(_memory + (long)slot * WalGeometry.PageSize + offset, n).CopyTo(destination.Slice(done, n));
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref _pageEnds[slot]) != wantEnd)
+                return false;
+            done += n;
+        }
+        return true;
     }
 
     /// <summary>A base backup is running: new pages do not get XLP_BKP_REMOVABLE (forcePageWrites).</summary>

@@ -278,6 +278,27 @@ public sealed partial class WalEngine : IDisposable
     public void Dispose() => Close(flush: true);
 
     // Without flush: stop as a crash would, leaving unflushed WAL unwritten (WalInstance.Abandon).
+    private int _ringReaders;   // TryReadFromBuffers calls in progress; Close waits for them before freeing the ring
+
+    /// <summary>
+    /// Copies flushed WAL at <paramref name="from"/> out of the WAL buffers when it is still there
+    /// (a walsender that keeps up never touches the files); false when it is not, or the engine is closed.
+    /// </summary>
+    public bool TryReadFromBuffers(Lsn from, Span<byte> destination)
+    {
+        if (from + (ulong)destination.Length > FlushedUpTo)
+            return false;
+        Interlocked.Increment(ref _ringReaders);
+        try
+        {
+            return !_disposed && _ring.TryRead(from, destination);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _ringReaders);
+        }
+    }
+
     internal void Close(bool flush)
     {
         if (_disposed)
@@ -296,7 +317,7 @@ public sealed partial class WalEngine : IDisposable
             _disposed = true;
             _locks.Release(InsertionLocks.Exclusive);
             _groupCommit.Close();
-            while (Volatile.Read(ref _preallocating) != 0)
+            while (Volatile.Read(ref _preallocating) != 0 || Volatile.Read(ref _ringReaders) != 0)
                 Thread.Sleep(1);
             _writer.Dispose();
             _metrics.Dispose();

@@ -61,7 +61,7 @@ public sealed class BasebackupFromPgWalTests
             })).ToArray();
             foreach (var c in clients)
                 c.Start();
-            Thread.Sleep(300);
+            WalSenderFixture.WaitUntil(() => acknowledged.Count >= 200, Patience, () => $"{acknowledged.Count} commits");
             beforeStart = [.. acknowledged];
             result = PgTools.Run(PgTools.Require("pg_basebackup"),
                 ["-D", backup, "-F", format, "-X", "stream", "-P", "-c", "fast", "-v", "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", WalSenderFixture.User],

@@ -39,6 +39,7 @@ public sealed class ReceivewalFromPgWalTests
         Assert.Contains("finished segment at", receiver.Output);
         var sender = f.Instance.WalSender!;
         Assert.True(sender.BytesSent >= 3 * WalSenderFixture.SegmentSize);
+        Assert.True(sender.BytesSentFromBuffers > 0, "a client that keeps up is served from the WAL buffers");
     }
 
     [Fact]

@@ -54,11 +54,11 @@ public sealed class WalSenderRobustnessTests
     [Fact]
     public void DamagedConnectionsEndCleanly_AndStreamingGoesOnMeanwhile()
     {
-        using var f = new WalSenderFixture(TrustHba, o => o with { WalSenderTimeout = TimeSpan.FromSeconds(2) });
+        using var f = new WalSenderFixture(TrustHba, o => o with { WalSenderTimeout = TimeSpan.FromSeconds(5) });
         string target = f.Combine("recv");
         Directory.CreateDirectory(target);
-        using var receiver = new BackgroundProcess(PgTools.Require("pg_receivewal"), ["-D", target, .. f.ConnectionArgs, "-n"], f.Environment);
-        WalSenderFixture.WaitUntil(() => f.Instance.WalSender!.Snapshot().Any(s => s.State is "catchup" or "streaming"), TimeSpan.FromSeconds(30), () => receiver.Output);
+        using var receiver = new BackgroundProcess(PgTools.Require("pg_receivewal"), ["-D", target, .. f.ConnectionArgs, "-n", "-v"], f.Environment);
+        WalSenderFixture.WaitUntil(() => f.Instance.WalSender!.Snapshot().Any(s => s.State is "catchup" or "streaming"), TimeSpan.FromSeconds(90), () => receiver.Output);
 
         var length = new byte[8];
         foreach (int bad in new[] { 0, -1, int.MinValue, int.MaxValue, 7, 10_001 })
@@ -94,13 +94,13 @@ public sealed class WalSenderRobustnessTests
             stuck.Connect(IPAddress.Loopback, f.Port);
             stuck.GetStream().Write([.. Startup(), .. Query("START_REPLICATION 0/100000")]);
             string Sessions() => string.Join(", ", f.Instance.WalSender!.Snapshot().Select(s => $"{s.ApplicationName}:{s.State}"));
-            WalSenderFixture.WaitUntil(() => f.Instance.WalSender!.Snapshot().Count(s => s.State is "catchup" or "streaming") == 2, TimeSpan.FromSeconds(30), Sessions);
+            WalSenderFixture.WaitUntil(() => f.Instance.WalSender!.Snapshot().Count(s => s.State is "catchup" or "streaming") == 2, TimeSpan.FromSeconds(90), Sessions);
             f.Write(6 * WalSenderFixture.SegmentSize);   // more than the socket buffers hold
-            WalSenderFixture.WaitUntil(() => f.Instance.WalSender!.Snapshot().Count == 1, TimeSpan.FromSeconds(30), Sessions);
+            WalSenderFixture.WaitUntil(() => f.Instance.WalSender!.Snapshot().Count == 1, TimeSpan.FromSeconds(90), Sessions);
         }
         f.Instance.Wal.SwitchSegment();
         f.Instance.Wal.Flush(f.Instance.Wal.InsertedUpTo);
-        WalSenderFixture.WaitUntil(() => Directory.GetFiles(target).Count(p => Path.GetFileName(p).Length == 24) >= 6, TimeSpan.FromSeconds(30), () => receiver.Output);
+        WalSenderFixture.WaitUntil(() => Directory.GetFiles(target).Count(p => Path.GetFileName(p).Length == 24) >= 6, TimeSpan.FromSeconds(90), () => receiver.Output);
         Assert.False(receiver.HasExited, receiver.Output);
         f.AssertSegmentsEqual(target, 6);
     }

@@ -113,6 +113,14 @@ public sealed class WalSenderServer : IDisposable
 
     internal void CountSent(int bytes) => Interlocked.Add(ref _bytesSent, bytes);
 
+    internal bool TryReadFromBuffers(Lsn from, Span<byte> destination) => _wal.TryReadFromBuffers(from, destination);
+
+    internal void CountFromBuffers(int bytes) => Interlocked.Add(ref _bytesFromBuffers, bytes);
+
+    /// <summary>Of <see cref="BytesSent"/>, what came straight from the WAL buffers rather than the files.</summary>
+    public long BytesSentFromBuffers => Interlocked.Read(ref _bytesFromBuffers);
+    private long _bytesFromBuffers;
+
     /// <summary>A status update arrived (synchronous replication will be released here).</summary>
     internal void ReplyReceived(WalSenderSession session)
     {

@@ -90,12 +90,25 @@ internal sealed partial class WalSenderSession
             ThrowIfReaderEnded();
             if (_server.Stopping && !endOfTimeline.IsValid)
                 return await ShutdownStreamAsync(sent, cancellation).ConfigureAwait(false);
+            if (Interlocked.Exchange(ref _replyRequested, 0) == 1)
+                await KeepaliveAsync(sent, requestReply: false).ConfigureAwait(false);
+            // WalSndKeepaliveIfNecessary, on every round (also while sending: a client that only
+            // answers requests, as pg_receivewal between its status intervals, must be asked).
+            if (timeout > TimeSpan.Zero)
+            {
+                long lastReceipt = Volatile.Read(ref _lastReceiptTicks);
+                if (askedAt != 0 && lastReceipt > askedAt)
+                    askedAt = 0;
+                if (askedAt == 0 && Stopwatch.GetElapsedTime(lastReceipt) >= timeout / 2)
+                {
+                    await KeepaliveAsync(sent, requestReply: true).ConfigureAwait(false);
+                    askedAt = Stopwatch.GetTimestamp();
+                }
+            }
             Lsn end = endOfTimeline.IsValid ? endOfTimeline : _server.FlushedUpTo;
             if (sent < end)
             {
                 sent = await SendChunkAsync(sent, end, timeline, endOfTimeline, next).ConfigureAwait(false);
-                if (Interlocked.Exchange(ref _replyRequested, 0) == 1)
-                    await KeepaliveAsync(sent, requestReply: false).ConfigureAwait(false);
                 continue;
             }
             if (endOfTimeline.IsValid && !copyDoneSent)
@@ -108,21 +121,9 @@ internal sealed partial class WalSenderSession
             {
                 State = "streaming";
             }
-            if (Interlocked.Exchange(ref _replyRequested, 0) == 1)
-                await KeepaliveAsync(sent, requestReply: false).ConfigureAwait(false);
             TimeSpan wait = TimeSpan.FromSeconds(1);
             if (timeout > TimeSpan.Zero)
-            {
-                long lastReceipt = Volatile.Read(ref _lastReceiptTicks);
-                if (askedAt != 0 && lastReceipt > askedAt)
-                    askedAt = 0;
-                if (askedAt == 0 && Stopwatch.GetElapsedTime(lastReceipt) >= timeout / 2)
-                {
-                    await KeepaliveAsync(sent, requestReply: true).ConfigureAwait(false);
-                    askedAt = Stopwatch.GetTimestamp();
-                }
                 wait = TimeSpan.FromTicks(Math.Min(wait.Ticks, Math.Max(timeout.Ticks / 4, TimeSpan.TicksPerMillisecond)));
-            }
             await _wake.WaitAsync(wait, cancellation).ConfigureAwait(false);
         }
         if (!copyDoneSent)
@@ -164,12 +165,17 @@ internal sealed partial class WalSenderSession
         var fileTimeline = endOfTimeline.IsValid && geometry.SegmentOf(endOfTimeline) == segment ? next : timeline;
         string name = SegmentFileName.Format(fileTimeline, segment, geometry);
         _sendBuffer ??= new byte[MaxSendSize];
-        var data = _sendBuffer.AsSpan(0, length);
+        var data = _sendBuffer.AsMemory(0, length);
         long offset = geometry.OffsetInSegment(sent);
+        if (!endOfTimeline.IsValid && fileTimeline == _server.Timeline && _server.TryReadFromBuffers(sent, data.Span))
+        {
+            _server.CountFromBuffers(length);
+            return await SendDataAsync(sent, upTo, end, data).ConfigureAwait(false);
+        }
         int read;
         try
         {
-            read = _server.ReadWal(name, offset, data);
+            read = _server.ReadWal(name, offset, data.Span);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -179,9 +185,15 @@ internal sealed partial class WalSenderSession
             throw new ReplicationError("XX001", $"could not read from log segment {name}, offset {offset}: read {read} of {length}");
         if (!_server.WalFileExists(name))
             throw Removed(name);   // recycled while it was read: what was read may be new WAL
+        return await SendDataAsync(sent, upTo, end, data).ConfigureAwait(false);
+    }
+
+    private async ValueTask<Lsn> SendDataAsync(Lsn sent, Lsn upTo, Lsn end, ReadOnlyMemory<byte> data)
+    {
+        int length = data.Length;
         long now = Stopwatch.GetTimestamp();
         _connection.Writer.Begin((byte)'d').Byte((byte)'w').Int64((long)sent.Value).Int64((long)end.Value)
-            .Int64(PgTimestamp.FromDateTimeOffset(DateTimeOffset.UtcNow)).Bytes(data).End();
+            .Int64(PgTimestamp.FromDateTimeOffset(DateTimeOffset.UtcNow)).Bytes(data.Span).End();
         Lag.Sent(upTo, now);
         await FlushAsync().ConfigureAwait(false);
         Volatile.Write(ref _sentLsn, upTo.Value);
