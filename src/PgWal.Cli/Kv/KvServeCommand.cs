@@ -31,9 +31,10 @@ internal static class KvServeCommand
         var timeout = CliOptions.Seconds("--wal-sender-timeout", null, "drop clients silent for this long (0 = never)", 0, 86400, 60);
         var load = CliOptions.Int("--load", null, "puts per second to write while serving (0 = none)", 0, 1_000_000, 0);
         var stats = CliOptions.Seconds("--stats", null, "print walsenders and slots every this many seconds (0 = never)", 0, 86400, 0);
+        var generate = CliOptions.Int("--generate-mb", null, "first write about this much WAL as fast as possible (batches of 64 puts), then serve", 0, 1 << 20, 0);
         var command = new Command("serve", "Run the store with a walsender: pg_receivewal, pg_basebackup and Npgsql can stream and back it up")
         {
-            listen, hba, user, passwordFile, cert, key, senders, timeout, load, stats,
+            listen, hba, user, passwordFile, cert, key, senders, timeout, load, stats, generate,
         };
         command.SetAction(p => CommandBoundary.Run("kv serve", () =>
         {
@@ -42,7 +43,7 @@ internal static class KvServeCommand
                 MaxWalSenders = p.GetValue(senders),
                 WalSenderTimeout = TimeSpan.FromSeconds(p.GetValue(timeout)),
             };
-            return KvSession.Run(p.GetValue(dir)!, session => Serve(session.Open(create: true), options, p.GetValue(load), p.GetValue(stats)));
+            return KvSession.Run(p.GetValue(dir)!, session => Serve(session.Open(create: true), options, p.GetValue(load), p.GetValue(stats), p.GetValue(generate)));
         }));
         return command;
     }
@@ -82,11 +83,13 @@ internal static class KvServeCommand
         return options;
     }
 
-    private static int Serve(KvStore store, WalSenderOptions options, int putsPerSecond, double statsSeconds)
+    private static int Serve(KvStore store, WalSenderOptions options, int putsPerSecond, double statsSeconds, int generateMb)
     {
         using var signals = new StopSignals();
         var server = store.Instance.StartWalSender(options);
         Console.WriteLine($"pgwal kv serve: serving \"{store.Instance.Location}\" on {server.EndPoint} (system identifier {store.Instance.ControlFile.SystemIdentifier}); stop with Ctrl-C");
+        if (generateMb > 0)
+            Generate(store, generateMb, signals.Token);
         var nextStats = DateTime.UtcNow + TimeSpan.FromSeconds(statsSeconds);
         long written = 0;
         var started = DateTime.UtcNow;
@@ -107,6 +110,27 @@ internal static class KvServeCommand
         }
         Console.WriteLine($"pgwal kv serve: {signals.Received} received, shutting down");
         return ExitCodes.Success;
+    }
+
+    // Batches of 64 puts of 1 kB values (keys cycling through 100,000) until that much WAL is flushed.
+    private static void Generate(KvStore store, int megabytes, CancellationToken stop)
+    {
+        var wal = store.Instance.Wal;
+        Lsn from = wal.FlushedUpTo;
+        var value = new byte[1000];
+        long n = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (wal.FlushedUpTo - from < (ulong)megabytes << 20 && !stop.IsCancellationRequested)
+        {
+            var batch = new WriteBatch();
+            for (int i = 0; i < 64; i++, n++)
+            {
+                Random.Shared.NextBytes(value);
+                batch.Put(System.Text.Encoding.ASCII.GetBytes($"gen{n % 100_000:D6}"), value);
+            }
+            store.Write(batch);
+        }
+        Console.WriteLine($"pgwal kv serve: generated {(wal.FlushedUpTo - from) / 1048576.0:F1} MB of WAL ({n} puts) in {clock.Elapsed.TotalSeconds:F1} s, flushed up to {wal.FlushedUpTo}");
     }
 
     private static void PrintStats(WalInstance instance)
