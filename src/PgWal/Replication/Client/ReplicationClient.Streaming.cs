@@ -72,6 +72,9 @@ public sealed partial class ReplicationClient
     private bool _serverCopyDone;    // the server sent CopyDone
     private bool _clientCopyDone;    // we sent CopyDone
 
+    /// <summary>Whether a whole message is already received (so the next read will not wait): the end of a batch when false.</summary>
+    public bool HasBufferedMessage => _connection.HasBufferedMessage;
+
     /// <summary>Now as PostgreSQL's TimestampTz (microseconds since 2000-01-01 UTC).</summary>
     public static long PgNow() => (DateTime.UtcNow - PostgresEpoch).Ticks / 10;
 
