@@ -69,6 +69,25 @@ public sealed partial class ReplicationClient : IAsyncDisposable
         return await ConnectOnceAsync(settings, settings.SslMode != SslMode.Disable, cancellation).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs the startup and authentication over an already connected <paramref name="stream"/>
+    /// (owned: disposed with the client). For tests and for transports the client does not open.
+    /// </summary>
+    public static async Task<ReplicationClient> ConnectOverAsync(Stream stream, ConnectionSettings settings, CancellationToken cancellation = default)
+    {
+        var client = new ReplicationClient(new PgConnection(stream), settings, tls: false);
+        try
+        {
+            await client.StartupAsync(cancellation).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            await client._connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     private static async Task<ReplicationClient> ConnectOnceAsync(ConnectionSettings settings, bool tls, CancellationToken cancellation)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);

@@ -33,6 +33,14 @@ public sealed partial class WalReceiver
         {
             while (true)
             {
+                // receivelog.c checks the stop condition before each message, so an end position
+                // already passed stops at once, and keepalives are enough to notice it.
+                if (!stopping && _options.EndPosition.IsValid && _options.EndPosition < blockpos)
+                {
+                    stopping = true;
+                    target.CloseIncomplete();
+                    await client.SendCopyDoneAsync().ConfigureAwait(false);
+                }
                 var message = await client.ReadStreamAsync(CancellationToken.None).ConfigureAwait(false);
                 switch (message.Kind)
                 {
@@ -44,13 +52,6 @@ public sealed partial class WalReceiver
                         }
                         blockpos = WriteData(target, timeline, blockpos, message);
                         Volatile.Write(ref _writtenUpTo, (long)blockpos.Value);
-                        if (_options.EndPosition.IsValid && _options.EndPosition < blockpos)
-                        {
-                            stopping = true;
-                            target.CloseIncomplete();
-                            await client.SendCopyDoneAsync().ConfigureAwait(false);
-                            break;
-                        }
                         if (_options.Synchronous && !client.HasBufferedMessage)
                         {
                             target.Sync();
