@@ -16,7 +16,8 @@ namespace PgWal.Replication.Client;
 /// <summary>Writes streamed WAL into a directory as pg_receivewal does.</summary>
 public sealed class DirectoryWalTarget : IWalReceiveTarget
 {
-    private const string PartialSuffix = ".partial";
+    private readonly string _partialSuffix;
+    private readonly bool _markDone;
     private static readonly byte[] Zeros = new byte[128 * 1024];
 
     private readonly WalGeometry _geometry;
@@ -34,8 +35,13 @@ public sealed class DirectoryWalTarget : IWalReceiveTarget
     /// <param name="sync">fsync as pg_receivewal does (false: --no-sync).</param>
     /// <param name="fileMode">Mode of new files (0600, or 0640 when the server's data directory is group-readable).</param>
     /// <param name="warning">Receives warnings (a completed file of the wrong size is skipped).</param>
-    public DirectoryWalTarget(string directory, WalGeometry geometry, bool sync, UnixFileMode fileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite, Action<string>? warning = null)
+    /// <param name="partialSuffix">Suffix while in progress: ".partial" (pg_receivewal), "" (pg_basebackup's pg_wal).</param>
+    /// <param name="markDone">Write archive_status/&lt;name&gt;.done for each completed segment (pg_basebackup's pg_wal).</param>
+    public DirectoryWalTarget(string directory, WalGeometry geometry, bool sync, UnixFileMode fileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        Action<string>? warning = null, string partialSuffix = ".partial", bool markDone = false)
     {
+        _partialSuffix = partialSuffix;
+        _markDone = markDone;
         if (!System.IO.Directory.Exists(directory))
             throw new DirectoryNotFoundException($"could not access directory \"{directory}\": No such file or directory");
         Directory = directory;
@@ -121,7 +127,7 @@ public sealed class DirectoryWalTarget : IWalReceiveTarget
             throw new InvalidOperationException("a segment is already open");
         string name = SegmentFileName.Format(timeline, segment, _geometry);
         _finalPath = Path.Combine(Directory, name);
-        _partialPath = _finalPath + PartialSuffix;
+        _partialPath = _finalPath + _partialSuffix;
         bool existed = File.Exists(_partialPath);
         var handle = File.OpenHandle(_partialPath, FileMode.OpenOrCreate, FileAccess.ReadWrite);
         try
@@ -147,7 +153,7 @@ public sealed class DirectoryWalTarget : IWalReceiveTarget
             }
             else
             {
-                throw new IOException($"write-ahead log file \"{name}{PartialSuffix}\" has {size} bytes, should be 0 or {_geometry.SegmentSize}");
+                throw new IOException($"write-ahead log file \"{name}{_partialSuffix}\" has {size} bytes, should be 0 or {_geometry.SegmentSize}");
             }
         }
         catch
@@ -189,7 +195,14 @@ public sealed class DirectoryWalTarget : IWalReceiveTarget
             Fsync(file, _partialPath!);
         file.Dispose();
         _file = null;
-        File.Move(_partialPath!, _finalPath!, overwrite: true);
+        if (_partialPath != _finalPath)
+            File.Move(_partialPath!, _finalPath!, overwrite: true);
+        if (_markDone)
+        {
+            string status = Path.Combine(Directory, "archive_status");
+            System.IO.Directory.CreateDirectory(status);
+            File.WriteAllBytes(Path.Combine(status, Path.GetFileName(_finalPath!) + ".done"), []);
+        }
         if (_sync)
             FileSystemWalStorage.SyncDirectory(Directory);
         return _finalPath!;

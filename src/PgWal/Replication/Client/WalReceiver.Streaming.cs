@@ -11,10 +11,13 @@ public sealed partial class WalReceiver
 {
     private enum StreamResult { Stopped, EndOfStream, ServerShutdown }
 
-    private bool ReportFlush => _options.Slot != null || _options.Synchronous;
+    private bool _reportFlush;   // slot in use or synchronous: flush is reported (set per stream)
 
-    private async Task<(StreamResult, Lsn)> CopyStreamAsync(ReplicationClient client, TimelineId timeline, Lsn start, CancellationToken stop)
+    private bool ReportFlush => _reportFlush;
+
+    private async Task<(StreamResult, Lsn)> CopyStreamAsync(ReplicationClient client, string? slot, TimelineId timeline, Lsn start, CancellationToken stop)
     {
+        _reportFlush = slot != null || _options.Synchronous;
         var target = _target!;
         Lsn blockpos = start;
         bool stopping = false;   // we sent CopyDone: WAL still in flight is ignored
@@ -24,6 +27,7 @@ public sealed partial class WalReceiver
 
         using var reporterStop = new CancellationTokenSource();
         var reporter = _options.StatusInterval > TimeSpan.Zero ? ReportPeriodicallyAsync(client, reporterStop.Token) : Task.CompletedTask;
+        Volatile.Write(ref _streamingClient, client);
         using var registration = stop.Register(() =>
         {
             _stopRequested = true;
@@ -35,7 +39,7 @@ public sealed partial class WalReceiver
             {
                 // receivelog.c checks the stop condition before each message, so an end position
                 // already passed stops at once, and keepalives are enough to notice it.
-                if (!stopping && _options.EndPosition.IsValid && _options.EndPosition < blockpos)
+                if (!stopping && PastStopPosition(blockpos))
                 {
                     stopping = true;
                     target.CloseIncomplete();
@@ -71,7 +75,7 @@ public sealed partial class WalReceiver
                         }
                         break;
                     case StreamMessageKind.EndOfStream:
-                        if (stopping || _stopRequested)
+                        if (stopping || _stopRequested || PastStopPosition(blockpos))
                         {
                             target.CloseIncomplete();
                             await client.FinishStreamingAsync().ConfigureAwait(false);
@@ -88,6 +92,7 @@ public sealed partial class WalReceiver
         }
         finally
         {
+            Volatile.Write(ref _streamingClient, null);
             await reporterStop.CancelAsync().ConfigureAwait(false);
             await reporter.ConfigureAwait(false);
         }

@@ -27,6 +27,12 @@ public sealed record WalReceiverOptions
     public bool NoLoop { get; init; }
     /// <summary>Stop once WAL past this position was received (-E); Invalid = never.</summary>
     public Lsn EndPosition { get; init; }
+    /// <summary>Where to start, instead of looking at the target, the slot and the server (pg_basebackup's streamer).</summary>
+    public (TimelineId Timeline, Lsn Start)? StartPosition { get; init; }
+    /// <summary>The system identifier the server must have (pg_basebackup: the main connection's), or null.</summary>
+    public ulong? ExpectedSystemIdentifier { get; init; }
+    /// <summary>Runs on each new connection before streaming; returns the slot to stream with (pg_basebackup's temporary slot), or null for <see cref="Slot"/>.</summary>
+    public Func<ReplicationClient, CancellationToken, Task<string?>>? PrepareConnection { get; init; }
     /// <summary>Status update interval (-s); zero = only when the server asks.</summary>
     public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Wait between reconnect attempts.</summary>
@@ -60,6 +66,8 @@ public sealed partial class WalReceiver(WalReceiverOptions options)
     private WalGeometry _geometry;
     private ulong? _systemIdentifier;
     private volatile bool _stopRequested;
+    private long _stopAtOrPast;              // SetStopPosition's value; 0 = none
+    private ReplicationClient? _streamingClient;   // the connection streaming now, for SetStopPosition
 
     // Positions: written by the streaming loop, read by the status reporter.
     private long _writtenUpTo;   // last byte received + 1
@@ -67,6 +75,24 @@ public sealed partial class WalReceiver(WalReceiverOptions options)
 
     /// <summary>The target once the first connection made it (for tests and tools).</summary>
     public IWalReceiveTarget? Target => _target;
+
+    /// <summary>
+    /// Stops once everything before <paramref name="upTo"/> was received (pg_basebackup's end of
+    /// backup); may be called from another task while streaming, and stops at once when already there.
+    /// </summary>
+    public void SetStopPosition(Lsn upTo)
+    {
+        Interlocked.Exchange(ref _stopAtOrPast, (long)upTo.Value);
+        if (Volatile.Read(ref _writtenUpTo) >= (long)upTo.Value && Volatile.Read(ref _streamingClient) is { } client)
+            _ = SendCopyDoneQuietlyAsync(client);
+    }
+
+    private bool PastStopPosition(Lsn position)
+    {
+        long stopAt = Interlocked.Read(ref _stopAtOrPast);
+        return (stopAt != 0 && (long)position.Value >= stopAt)
+            || (_options.EndPosition.IsValid && _options.EndPosition < position);
+    }
 
     /// <summary>Streams until stopped, the end position, or (with NoLoop) a disconnect.</summary>
     /// <exception cref="PgServerException">Only when not retried: an incompatible server.</exception>
@@ -133,6 +159,8 @@ public sealed partial class WalReceiver(WalReceiverOptions options)
         var system = await client.IdentifySystemAsync(stop).ConfigureAwait(false);
         if (system.DatabaseName != null)
             throw new ProtocolException($"replication connection using slot \"{_options.Slot}\" is unexpectedly database specific", "0A000");
+        if (_options.ExpectedSystemIdentifier is { } expected && expected != system.SystemIdentifier)
+            throw new ProtocolException("system identifier does not match between base backup and streaming connection", "0A000");
         if (_systemIdentifier != null && _systemIdentifier != system.SystemIdentifier)
             throw new ProtocolException($"system identifier does not match between connections: {system.SystemIdentifier}, was {_systemIdentifier}", "0A000");
         _systemIdentifier = system.SystemIdentifier;
@@ -144,7 +172,10 @@ public sealed partial class WalReceiver(WalReceiverOptions options)
                 : UnixFileMode.UserRead | UnixFileMode.UserWrite;
             _target = _options.CreateTarget(_geometry, fileMode);
         }
-        var (timeline, start) = await StartPointAsync(client, system, stop).ConfigureAwait(false);
+        string? slot = _options.Slot;
+        if (_options.PrepareConnection != null)
+            slot = await _options.PrepareConnection(client, stop).ConfigureAwait(false) ?? slot;
+        var (timeline, start) = _options.StartPosition ?? await StartPointAsync(client, system, stop).ConfigureAwait(false);
         if (timeline > system.Timeline)
             throw new ProtocolException($"starting timeline {timeline} is not present in the server", "0A000");
 
@@ -156,7 +187,7 @@ public sealed partial class WalReceiver(WalReceiverOptions options)
                 Completed(_target.WriteHistoryFile(history), history.FileName);
             }
             _options.Verbose?.Invoke($"starting log streaming at {start} (timeline {timeline})");
-            var immediateEnd = await client.StartReplicationAsync(_options.Slot, start, timeline, stop).ConfigureAwait(false);
+            var immediateEnd = await client.StartReplicationAsync(slot, start, timeline, stop).ConfigureAwait(false);
             StreamEnd end;
             Lsn stoppedAt = start;
             if (immediateEnd != null)
@@ -165,7 +196,7 @@ public sealed partial class WalReceiver(WalReceiverOptions options)
             }
             else
             {
-                var (result, position) = await CopyStreamAsync(client, timeline, start, stop).ConfigureAwait(false);
+                var (result, position) = await CopyStreamAsync(client, slot, timeline, start, stop).ConfigureAwait(false);
                 stoppedAt = position;
                 if (result == StreamResult.Stopped)
                     return _stopRequested && stop.IsCancellationRequested ? WalReceiverOutcome.Stopped : WalReceiverOutcome.EndPositionReached;
