@@ -114,6 +114,41 @@ public sealed class ReceiveWalTests
         Assert.Single(Directory.GetFiles(output, "*.partial"));
     }
 
+    [Fact]
+    public void ReceiveWal_FromAStandbyThatIsPromoted_FollowsTheNewTimeline()
+    {
+        using var dir = new TempDirectory("rcvtli");
+        using var primary = ClientCluster.Start(dir, "primary");
+        primary.Sql("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");
+        string standbyData = dir.Combine("standby");
+        var backup = PgTools.Pgwal(["basebackup", "-D", standbyData, "-X", "stream", "-c", "fast", "-R", .. ClientCluster.ConnectionArgs(primary)]);
+        Assert.True(backup.ExitCode == 0, backup.Stderr);
+        Assert.Equal(0, PgTools.Run("chown", ["-R", "postgres", standbyData]).ExitCode);
+        using var standby = ScratchCluster.StartExisting(standbyData, "");
+        standby.WaitFor("SELECT pg_is_in_recovery()", "t", Patience);
+
+        string output = dir.Combine("out");
+        Directory.CreateDirectory(output);
+        using var receiver = new BackgroundPgwal(["receivewal", "-D", output, "-v", .. ClientCluster.ConnectionArgs(standby)]);
+        WaitForStreaming(output, receiver);
+        primary.Sql("INSERT INTO t SELECT g FROM generate_series(1, 5000) g");
+        string lsn = primary.Sql("SELECT pg_current_wal_flush_lsn()");
+        standby.WaitFor($"SELECT pg_last_wal_replay_lsn() >= '{lsn}'", "t", Patience);
+
+        standby.Sql("SELECT pg_promote()");
+        standby.WaitFor("SELECT pg_is_in_recovery()", "f", Patience);
+        standby.Sql("INSERT INTO t SELECT g FROM generate_series(1, 5000) g");
+        string last = standby.Sql("SELECT pg_walfile_name(pg_switch_wal())");
+        Assert.StartsWith("00000002", last);
+        ClientCluster.WaitForFile(Path.Combine(output, last), receiver, Patience);
+        Assert.Equal(0, receiver.Interrupt(Patience));
+
+        Assert.Contains("switched to timeline 2 at", receiver.Stderr);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(standbyData, "pg_wal", "00000002.history")), File.ReadAllBytes(Path.Combine(output, "00000002.history")));
+        Assert.Contains(Directory.GetFiles(output), f => Path.GetFileName(f).StartsWith("00000001", StringComparison.Ordinal) && f.EndsWith(".partial", StringComparison.Ordinal));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(standbyData, "pg_wal", last)), File.ReadAllBytes(Path.Combine(output, last)));
+    }
+
     private static void WaitForStreaming(string output, BackgroundPgwal receiver)
     {
         var deadline = DateTime.UtcNow + Patience;
