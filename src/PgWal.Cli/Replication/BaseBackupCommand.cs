@@ -36,7 +36,14 @@ internal static class BaseBackupCommand
         connection.AddTo(command);
         command.SetAction(p => CommandBoundary.Run("basebackup", () =>
         {
-            void Say(string message) => Console.Error.WriteLine($"{Program}: {message}");
+            bool progressShown = false;   // a progress line is on the terminal without its newline
+            void Say(string message)
+            {
+                if (progressShown)
+                    Console.Error.WriteLine();
+                progressShown = false;
+                Console.Error.WriteLine($"{Program}: {message}");
+            }
             var settings = connection.Settings(p, "pg_basebackup");
             if (p.GetValue(createSlot) && p.GetValue(slot) == null)
                 throw new UsageException("--create-slot needs a slot to be specified using --slot");
@@ -62,7 +69,11 @@ internal static class BaseBackupCommand
                 EstimateSize = !p.GetValue(noEstimate),
                 Sync = !p.GetValue(noSync),
                 Verbose = p.GetValue(verbose) ? Say : null,
-                Progress = showProgress ? (done, total) => ShowProgress(done, total, tablespaces) : null,
+                Progress = showProgress ? (done, total) =>
+                {
+                    ShowProgress(done, total, tablespaces);
+                    progressShown = true;
+                } : null,
             };
             try
             {
@@ -72,7 +83,7 @@ internal static class BaseBackupCommand
             {
                 throw new UsageException(e.Message);
             }
-            if (showProgress)
+            if (progressShown)
                 Console.Error.WriteLine();
             return 0;
         }));

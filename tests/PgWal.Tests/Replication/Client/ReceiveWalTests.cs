@@ -149,6 +149,28 @@ public sealed class ReceiveWalTests
         Assert.Equal(File.ReadAllBytes(Path.Combine(standbyData, "pg_wal", last)), File.ReadAllBytes(Path.Combine(output, last)));
     }
 
+    [Fact]
+    public void ReceiveWal_ReportsFlushOnlyWhenSynchronous()
+    {
+        using var dir = new TempDirectory("rcvflush");
+        using var pg = ClientCluster.Start(dir, "pg");
+        string plainOut = dir.Combine("plain"), syncOut = dir.Combine("sync");
+        Directory.CreateDirectory(plainOut);
+        Directory.CreateDirectory(syncOut);
+        using var plain = new BackgroundPgwal(["receivewal", "-D", plainOut, "-s", "1", "-d", "application_name=plainrcv", .. ClientCluster.ConnectionArgs(pg)]);
+        using var synchronous = new BackgroundPgwal(["receivewal", "-D", syncOut, "--synchronous", "-d", "application_name=syncrcv", .. ClientCluster.ConnectionArgs(pg)]);
+        WaitForStreaming(plainOut, plain);
+        WaitForStreaming(syncOut, synchronous);
+        pg.Sql("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");
+        string lsn = pg.Sql("SELECT pg_current_wal_flush_lsn()");
+        // --synchronous: flush = write, reported at once, past the new WAL.
+        pg.WaitFor($"SELECT flush_lsn >= '{lsn}' AND flush_lsn = write_lsn FROM pg_stat_replication WHERE application_name = 'syncrcv'", "t", Patience);
+        // Without a slot or --synchronous: write is reported, flush never (it must not count as durable).
+        pg.WaitFor($"SELECT write_lsn >= '{lsn}', flush_lsn IS NULL FROM pg_stat_replication WHERE application_name = 'plainrcv'", "t|t", Patience);
+        Assert.Equal(0, plain.Interrupt(Patience));
+        Assert.Equal(0, synchronous.Interrupt(Patience));
+    }
+
     private static void WaitForStreaming(string output, BackgroundPgwal receiver)
     {
         var deadline = DateTime.UtcNow + Patience;
