@@ -1,7 +1,8 @@
 // BaseBackupTests: `pgwal basebackup` of a real PostgreSQL 15 under pgbench. Plain with -X stream
 // and -R: real pg_verifybackup accepts it, and it starts as a PostgreSQL standby that has the
 // primary's data and follows it. Tar (-Ft) with -X stream: base.tar, pg_wal.tar (bare segment
-// names, full segments) and backup_manifest; extracted, pg_verifybackup accepts it.
+// names, full segments) and backup_manifest; extracted, pg_verifybackup accepts it. -X fetch: the
+// WAL comes inside the archive, and the label reaches backup_label quoted correctly.
 using PgWal.Tests.Infrastructure;
 
 namespace PgWal.Tests.Replication.Client;
@@ -56,6 +57,21 @@ public sealed class BaseBackupTests
         Assert.Equal(0, PgTools.Run("tar", ["-xf", Path.Combine(backup, "pg_wal.tar"), "-C", Path.Combine(extracted, "pg_wal")]).ExitCode);
         File.Copy(Path.Combine(backup, "backup_manifest"), Path.Combine(extracted, "backup_manifest"));
         var verify = PgTools.Run(PgTools.Require("pg_verifybackup"), [extracted]);
+        Assert.True(verify.ExitCode == 0, verify.Stderr + verify.StdoutText);
+    }
+
+    [Fact]
+    public void Basebackup_PlainFetch_HasTheWalInsideAndIsVerified()
+    {
+        using var dir = new TempDirectory("bbfetch");
+        using var pg = ClientCluster.Start(dir, "pg");
+        pg.Sql("CREATE TABLE t AS SELECT g FROM generate_series(1, 10000) g");
+        string backup = dir.Combine("backup");
+        var run = PgTools.Pgwal(["basebackup", "-D", backup, "-X", "fetch", "-c", "fast", "-l", "it's mine", .. ClientCluster.ConnectionArgs(pg)]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("LABEL: it's mine", File.ReadAllText(Path.Combine(backup, "backup_label")));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(backup, "pg_wal", "archive_status"), "*.done"));
+        var verify = PgTools.Run(PgTools.Require("pg_verifybackup"), [backup]);
         Assert.True(verify.ExitCode == 0, verify.Stderr + verify.StdoutText);
     }
 

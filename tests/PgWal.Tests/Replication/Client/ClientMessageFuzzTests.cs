@@ -63,6 +63,84 @@ public sealed class ClientMessageFuzzTests
         }
     }
 
+    [Fact]
+    public async Task BaseBackupConversation_ValidIsRead_MutatedFailOnlyWithProtocolOrServerErrors()
+    {
+        byte[] valid = BaseBackupConversation();
+        var sink = new CountingSink();
+        var (start, end) = await BaseBackup(valid, sink);
+        Assert.Equal((new Lsn(0x2000028), new Lsn(0x2000100)), (start, end));
+        Assert.Equal(("base.tar", 1024L, 3L, 7L), (sink.Archive, sink.ArchiveBytes, sink.ManifestBytes, sink.LastProgress));
+        var random = new Random(5);
+        for (int i = 0; i < 3000; i++)
+        {
+            byte[] input = Mutate(valid, random);
+            try
+            {
+                await BaseBackup(input, new CountingSink()).WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (Exception e) when (e is ProtocolException or PgServerException)
+            {
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"input {i} ({Convert.ToHexString(input)}) threw {e}");
+            }
+        }
+    }
+
+    private static async Task<(Lsn, Lsn)> BaseBackup(byte[] serverBytes, CountingSink sink)
+    {
+        var settings = new ConnectionSettings { Host = "test", User = "u", SslMode = SslMode.Disable };
+        await using var client = await ReplicationClient.ConnectOverAsync(new ServerBytes(serverBytes), settings);
+        var start = await client.StartBaseBackupAsync("BASE_BACKUP");
+        var end = await client.ReadBaseBackupAsync(sink);
+        return (start.StartLsn, end.EndLsn);
+    }
+
+    // A PostgreSQL 15 BASE_BACKUP response: start position, one tablespace (the main directory),
+    // CopyOut with an archive, progress and a manifest, CopyDone, end position, the two completions.
+    private static byte[] BaseBackupConversation()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        var w = new PgMessageWriter(output);
+        w.AuthenticationOk();
+        w.ParameterStatus("server_version", "15.18");
+        w.ParameterStatus("integer_datetimes", "on");
+        w.ReadyForQuery();
+        w.RowDescription(("recptr", 25, -1, 0), ("tli", 20, -1, 0));
+        w.DataRow("0/2000028", "1");
+        w.CommandComplete("SELECT");
+        w.RowDescription(("spcoid", 26, 4, 0), ("spclocation", 25, -1, 0), ("size", 20, 8, 0));
+        w.DataRow(null, null, "12");
+        w.CommandComplete("SELECT");
+        w.CopyOutResponse();
+        w.CopyData([(byte)'n', .. "base.tar"u8, 0, 0]);
+        w.CopyData([(byte)'d', .. new byte[1024]]);
+        w.CopyData([(byte)'p', 0, 0, 0, 0, 0, 0, 0, 7]);
+        w.CopyData([(byte)'m']);
+        w.CopyData([(byte)'d', .. "{ }"u8]);
+        w.CopyDone();
+        w.RowDescription(("recptr", 25, -1, 0), ("tli", 20, -1, 0));
+        w.DataRow("0/2000100", "1");
+        w.CommandComplete("SELECT");
+        w.CommandComplete("BASE_BACKUP");
+        w.ReadyForQuery();
+        return output.WrittenSpan.ToArray();
+    }
+
+    private sealed class CountingSink : IBaseBackupSink
+    {
+        public string? Archive;
+        public long ArchiveBytes, ManifestBytes, LastProgress;
+        public void BeginArchive(string name, string tablespacePath) => Archive = name;
+        public void ArchiveData(ReadOnlySequence<byte> data) => ArchiveBytes += data.Length;
+        public void EndArchive() { }
+        public void BeginManifest() { }
+        public void ManifestData(ReadOnlySequence<byte> data) => ManifestBytes += data.Length;
+        public void Progress(long bytesDone) => LastProgress = bytesDone;
+    }
+
     private static async Task<(List<StreamMessageKind>, StreamEnd)> Converse(byte[] serverBytes)
     {
         var settings = new ConnectionSettings { Host = "test", User = "u", Password = "p", SslMode = SslMode.Disable };
