@@ -42,6 +42,8 @@ internal static class PgWalProgram
             Kv.DemoCommand.Create(),
             Kv.TortureCommand.Create(),
             Archive.ArchiveCommands.Create(),
+            Replication.ReceiveWalCommand.Create(),
+            Replication.BaseBackupCommand.Create(),
         };
         // Listed for `pgwal --help`; dispatched above.
         root.Subcommands.Add(new Command("waldump", "Decode and display WAL, like pg_waldump (run `pgwal waldump --help`)"));
