@@ -42,7 +42,7 @@ S=$(mktemp -d "$BENCH_DIR/repl-XXXXXX")
 chmod 755 "$S"; chown postgres: "$S"
 PGDATA="$S/pg"
 SERVE_PID=
-stop_serve() { [[ -n $SERVE_PID ]] && kill -INT "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null; SERVE_PID=; }
+stop_serve() { [[ -n $SERVE_PID ]] && kill -TERM "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null; SERVE_PID=; }
 trap 'stop_serve; pg_scratch_stop "$PGDATA"; rm -rf "$S"' EXIT
 trap 'exit 130' INT TERM
 log "pgwal: $PG_DESC; scratch $S"

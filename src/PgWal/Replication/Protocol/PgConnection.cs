@@ -44,6 +44,22 @@ public sealed class PgConnection : IAsyncDisposable
         => (PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true)),
             PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true)));
 
+    /// <summary>
+    /// The body of a message of <paramref name="type"/> and exactly <paramref name="bodyLength"/>
+    /// bytes, in the send pipe's own memory (no copy: the caller fills it, e.g. by reading a file
+    /// into it), then <see cref="CommitMessage"/>. Not committing discards it.
+    /// </summary>
+    public Span<byte> ReserveMessage(byte type, int bodyLength)
+    {
+        var span = _writer.GetSpan(5 + bodyLength);
+        span[0] = type;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(span[1..], bodyLength + 4);
+        return span.Slice(5, bodyLength);
+    }
+
+    /// <summary>Adds the message <see cref="ReserveMessage"/> returned to what will be sent.</summary>
+    public void CommitMessage(int bodyLength) => _writer.Advance(5 + bodyLength);
+
     /// <summary>Sends what <see cref="Writer"/> built.</summary>
     public async ValueTask FlushAsync(CancellationToken cancellation = default)
     {

@@ -8,6 +8,7 @@
 // then the next timeline's row), server shutdown (the rest of the WAL, then "COPY 0" and close),
 // an ERROR, or a cancel.
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using PgWal.Diagnostics;
@@ -20,7 +21,7 @@ internal sealed partial class WalSenderSession
 {
     private const int MaxSendSize = 16 * WalGeometry.PageSize;
     private static readonly TimeSpan ShutdownReplyWait = TimeSpan.FromSeconds(10);
-    private byte[]? _sendBuffer;
+    private int _unflushedChunks;
     private volatile Exception? _readerFailure;
     private volatile bool _readerDone;
 
@@ -164,38 +165,45 @@ internal sealed partial class WalSenderSession
         // file (the old one may be missing or a .partial), as WalSndSegmentOpen does.
         var fileTimeline = endOfTimeline.IsValid && geometry.SegmentOf(endOfTimeline) == segment ? next : timeline;
         string name = SegmentFileName.Format(fileTimeline, segment, geometry);
-        _sendBuffer ??= new byte[MaxSendSize];
-        var data = _sendBuffer.AsMemory(0, length);
+        // The XLogData is built in the send pipe's memory and the WAL read straight into it.
+        const int Header = 25;
+        var message = _connection.ReserveMessage((byte)'d', Header + length);
+        var data = message[Header..];
         long offset = geometry.OffsetInSegment(sent);
-        if (!endOfTimeline.IsValid && fileTimeline == _server.Timeline && _server.TryReadFromBuffers(sent, data.Span))
+        bool fromBuffers = !endOfTimeline.IsValid && fileTimeline == _server.Timeline && _server.TryReadFromBuffers(sent, data);
+        if (fromBuffers)
         {
             _server.CountFromBuffers(length);
-            return await SendDataAsync(sent, upTo, end, data).ConfigureAwait(false);
         }
-        int read;
-        try
+        else
         {
-            read = _server.ReadWal(name, offset, data.Span);
+            int read;
+            try
+            {
+                read = _server.ReadWal(name, offset, data);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw Removed(name);
+            }
+            if (read < length)
+                throw new ReplicationError("XX001", $"could not read from log segment {name}, offset {offset}: read {read} of {length}");
+            if (!_server.WalFileExists(name))
+                throw Removed(name);   // recycled while it was read: what was read may be new WAL
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw Removed(name);
-        }
-        if (read < length)
-            throw new ReplicationError("XX001", $"could not read from log segment {name}, offset {offset}: read {read} of {length}");
-        if (!_server.WalFileExists(name))
-            throw Removed(name);   // recycled while it was read: what was read may be new WAL
-        return await SendDataAsync(sent, upTo, end, data).ConfigureAwait(false);
-    }
-
-    private async ValueTask<Lsn> SendDataAsync(Lsn sent, Lsn upTo, Lsn end, ReadOnlyMemory<byte> data)
-    {
-        int length = data.Length;
         long now = Stopwatch.GetTimestamp();
-        _connection.Writer.Begin((byte)'d').Byte((byte)'w').Int64((long)sent.Value).Int64((long)end.Value)
-            .Int64(PgTimestamp.FromDateTimeOffset(DateTimeOffset.UtcNow)).Bytes(data.Span).End();
+        message[0] = (byte)'w';
+        BinaryPrimitives.WriteInt64BigEndian(message[1..], (long)sent.Value);
+        BinaryPrimitives.WriteInt64BigEndian(message[9..], (long)end.Value);
+        BinaryPrimitives.WriteInt64BigEndian(message[17..], PgTimestamp.FromDateTimeOffset(DateTimeOffset.UtcNow));
+        _connection.CommitMessage(Header + length);
         Lag.Sent(upTo, now);
-        await FlushAsync().ConfigureAwait(false);
+        // Several chunks go out in one write while more is pending; a partial one is sent at once.
+        if (upTo == end || ++_unflushedChunks >= 4)
+        {
+            _unflushedChunks = 0;
+            await FlushAsync().ConfigureAwait(false);
+        }
         Volatile.Write(ref _sentLsn, upTo.Value);
         _server.CountSent(length);
         return upTo;
