@@ -52,6 +52,8 @@ internal sealed partial class BackgroundProcess : IDisposable
 
     public void Interrupt() => SysKill(_process.Id, 2);
 
+    public void Terminate() => SysKill(_process.Id, 15);
+
     public void Kill() => _process.Kill(entireProcessTree: true);
 
     /// <summary>Waits for the exit; its code.</summary>
