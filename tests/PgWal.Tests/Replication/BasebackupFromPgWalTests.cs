@@ -94,6 +94,10 @@ public sealed class BasebackupFromPgWalTests
         Assert.Contains("backup successfully verified", verified.StdoutText);
 
         using var copy = KvStore.Open(restored, new KvOptions { Init = new WalInitOptions { SegmentSize = SegmentSize }, Instance = new WalInstanceOptions { SharedBuffers = 256 } });
+        // It replayed to the backup's end (pg_basebackup -v: "write-ahead log end point: X/X").
+        var endPoint = System.Text.RegularExpressions.Regex.Match(result.Stderr, @"write-ahead log end point: ([0-9A-F]+/[0-9A-F]+)");
+        Assert.True(endPoint.Success, result.Stderr);
+        Assert.True(copy.Instance.Recovery.EndOfWal >= Lsn.Parse(endPoint.Groups[1].Value), $"replayed to {copy.Instance.Recovery.EndOfWal}, the backup ends at {endPoint.Groups[1].Value}");
         for (int i = 0; i < 3000; i++)
             Assert.Equal(Value(i), copy.Get(Key(i)));
         foreach (int i in beforeStart)
