@@ -13,7 +13,7 @@
 #    every completed segment). Also `pgwal receivewal` from the same PostgreSQL server (MB/s and the
 #    client's CPU seconds from /usr/bin/time).
 # 2. Lag under a steady load. pg_receivewal --synchronous with a slot streams while the server takes
-#    RATE commits per second for LAG_SECONDS: pgbench -R RATE (PostgreSQL) and `kv serve --load RATE`
+#    RATE commits per second for LAG_SECONDS: pgbench -c 4 -R RATE -N (PostgreSQL) and `kv serve --load RATE` (4 clients)
 #    (PgWal). flush_lag is sampled every 0.2 s from pg_stat_replication (PostgreSQL) and from
 #    `kv serve --stats 0.2` (PgWal: the same definition, local flush to the client's flush report);
 #    p50 and p99 of the samples.

@@ -91,25 +91,35 @@ internal static class KvServeCommand
         if (generateMb > 0)
             Generate(store, generateMb, signals.Token);
         var nextStats = DateTime.UtcNow + TimeSpan.FromSeconds(statsSeconds);
-        long written = 0;
-        var started = DateTime.UtcNow;
+        // The load: 4 clients sharing the rate, each committing its puts synchronously (as pgbench -c 4 -R).
+        var loaders = putsPerSecond == 0 ? [] : Enumerable.Range(0, LoadClients).Select(client => Task.Run(() => Load(store, client, putsPerSecond / (double)LoadClients, signals.Token))).ToArray();
         while (!signals.Token.IsCancellationRequested)
         {
-            if (putsPerSecond > 0)
-            {
-                long due = (long)((DateTime.UtcNow - started).TotalSeconds * putsPerSecond);
-                for (; written < due && !signals.Token.IsCancellationRequested; written++)
-                    store.Put(System.Text.Encoding.ASCII.GetBytes($"load{written % 100_000:D6}"), System.Text.Encoding.ASCII.GetBytes($"value {written} at {DateTime.UtcNow:O}"));
-            }
             if (statsSeconds > 0 && DateTime.UtcNow >= nextStats)
             {
                 PrintStats(store.Instance);
                 nextStats = DateTime.UtcNow + TimeSpan.FromSeconds(statsSeconds);
             }
-            signals.Token.WaitHandle.WaitOne(putsPerSecond > 0 ? 10 : 200);
+            signals.Token.WaitHandle.WaitOne(statsSeconds > 0 ? TimeSpan.FromSeconds(Math.Min(statsSeconds, 0.2)) : TimeSpan.FromSeconds(1));
         }
+        Task.WaitAll(loaders);
         Console.WriteLine($"pgwal kv serve: {signals.Received} received, shutting down");
         return ExitCodes.Success;
+    }
+
+    private const int LoadClients = 4;
+
+    private static void Load(KvStore store, int client, double perSecond, CancellationToken stop)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        long written = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            long due = (long)(started.Elapsed.TotalSeconds * perSecond);
+            for (; written < due && !stop.IsCancellationRequested; written++)
+                store.Put(System.Text.Encoding.ASCII.GetBytes($"load{client}.{written % 25_000:D5}"), System.Text.Encoding.ASCII.GetBytes($"value {written} at {DateTime.UtcNow:O}"));
+            stop.WaitHandle.WaitOne(2);
+        }
     }
 
     // Batches of 64 puts of 1 kB values (keys cycling through 100,000) until that much WAL is flushed.
