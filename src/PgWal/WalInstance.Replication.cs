@@ -42,6 +42,61 @@ public sealed partial class WalInstance
         return server;
     }
 
+    /// <summary>
+    /// pg_replication_slots: every slot with PostgreSQL's wal_status (reserved, extended,
+    /// unreserved, lost; null while it reserves nothing) and safe_wal_size (null without a
+    /// max_slot_wal_keep_size, or when lost).
+    /// </summary>
+    public IReadOnlyList<ReplicationSlotStatus> ReplicationSlotStatus()
+    {
+        if (_slots == null)
+            return [];
+        var geometry = Wal.Geometry;
+        ulong segmentSize = (ulong)geometry.SegmentSize;
+        ulong current = geometry.SegmentOf(Wal.InsertedUpTo).Value;
+        ulong maxWalSegments = (ulong)Math.Max(1, _options.MaxWalSize / geometry.SegmentSize);
+        ulong maxWalSizeSegment = current > maxWalSegments + 1 ? current - (maxWalSegments + 1) : 1;
+        long limit = _options.MaxSlotWalKeepSize;
+        ulong slotKeepSegment = _slots.RequiredLsn() is { IsValid: true } required ? geometry.SegmentOf(required).Value : current;
+        if (limit >= 0 && current - slotKeepSegment > (ulong)limit / segmentSize)
+            slotKeepSegment = current - (ulong)limit / segmentSize;
+        ulong oldest = OldestSegmentOnDisk(geometry) ?? current;
+        var result = new List<ReplicationSlotStatus>();
+        foreach (var slot in _slots.Snapshot())
+        {
+            string? status;
+            long? safe = null;
+            if (!slot.RestartLsn.IsValid)
+            {
+                status = slot.InvalidatedAt.IsValid ? "lost" : null;
+            }
+            else
+            {
+                ulong target = geometry.SegmentOf(slot.RestartLsn).Value;
+                status = target >= slotKeepSegment ? (target >= maxWalSizeSegment ? "reserved" : "extended")
+                    : target >= oldest || slot.Active ? "unreserved" : "lost";
+                if (limit >= 0 && status != "lost")
+                {
+                    ulong keep = Math.Max((ulong)limit / segmentSize, (ulong)_options.WalKeepSize / segmentSize);
+                    safe = (long)geometry.SegmentStart(new SegmentNumber(target + keep + 1)).Value - (long)Wal.InsertedUpTo.Value;
+                }
+            }
+            result.Add(new ReplicationSlotStatus(slot, status, safe));
+        }
+        return result;
+    }
+
+    private ulong? OldestSegmentOnDisk(Format.WalGeometry geometry)
+    {
+        ulong? oldest = null;
+        foreach (var name in _storage.Wal.ListFiles())
+        {
+            if (Format.SegmentFileName.TryParse(name, geometry, out _, out var segment) && (oldest == null || segment.Value < oldest))
+                oldest = segment.Value;
+        }
+        return oldest;
+    }
+
     private void SlotsInvalidated(IReadOnlyList<(string Slot, int ActivePid)> lost)
     {
         foreach (var (slot, pid) in lost)
@@ -51,3 +106,9 @@ public sealed partial class WalInstance
         }
     }
 }
+
+/// <summary>A slot as pg_replication_slots shows it.</summary>
+/// <param name="Slot">The slot.</param>
+/// <param name="WalStatus">reserved, extended, unreserved or lost; null while it reserves no WAL.</param>
+/// <param name="SafeWalSize">Bytes that may still be written before the slot is lost; null without max_slot_wal_keep_size or when lost.</param>
+public sealed record ReplicationSlotStatus(ReplicationSlotInfo Slot, string? WalStatus, long? SafeWalSize);

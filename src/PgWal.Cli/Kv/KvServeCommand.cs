@@ -149,7 +149,7 @@ internal static class KvServeCommand
         Console.WriteLine($"-- {DateTime.UtcNow:HH:mm:ss} flushed {instance.Wal.FlushedUpTo}");
         foreach (var s in instance.WalSender!.Snapshot())
             Console.WriteLine($"walsender pid={s.Pid} user={s.User} application_name={s.ApplicationName} client={s.ClientAddress}:{s.ClientPort} state={s.State} sent={s.SentLsn} write={s.WriteLsn} flush={s.FlushLsn} replay={s.ReplayLsn} write_lag={Lag(s.WriteLag)} flush_lag={Lag(s.FlushLag)} replay_lag={Lag(s.ReplayLag)} slot={s.Slot ?? "-"}");
-        foreach (var slot in instance.Slots?.Snapshot() ?? [])
-            Console.WriteLine($"slot {slot.Name} temporary={slot.Temporary} active={slot.Active} active_pid={(slot.Active ? slot.ActivePid : 0)} restart_lsn={(slot.RestartLsn.IsValid ? slot.RestartLsn : "-")} invalidated_at={(slot.InvalidatedAt.IsValid ? slot.InvalidatedAt : "-")}");
+        foreach (var (slot, walStatus, safe) in instance.ReplicationSlotStatus())
+            Console.WriteLine($"slot {slot.Name} temporary={slot.Temporary} active={slot.Active} active_pid={(slot.Active ? slot.ActivePid : 0)} restart_lsn={(slot.RestartLsn.IsValid ? slot.RestartLsn : "-")} wal_status={walStatus ?? "-"} safe_wal_size={(safe?.ToString(CultureInfo.InvariantCulture) ?? "-")}");
     }
 }

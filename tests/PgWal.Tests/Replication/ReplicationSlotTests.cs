@@ -71,9 +71,19 @@ public sealed class ReplicationSlotTests
         using var f = new WalSenderFixture(maxSlotWalKeepSize: 2 * WalSenderFixture.SegmentSize);
         var slots = f.Instance.Slots!;
         slots.Create("laggard", temporary: false, f.Instance.Wal.RedoPointer, ownerPid: 1);
+        slots.Create("idle", temporary: false, Lsn.Invalid, ownerPid: 1);
         Lsn was = slots.Find("laggard")!.RestartLsn;
-        f.Write(6 * WalSenderFixture.SegmentSize);
+        var fresh = f.Instance.ReplicationSlotStatus().Single(s => s.Slot.Name == "laggard");
+        Assert.Equal("reserved", fresh.WalStatus);
+        Assert.True(fresh.SafeWalSize > WalSenderFixture.SegmentSize, $"safe_wal_size {fresh.SafeWalSize}");
+        Assert.Null(f.Instance.ReplicationSlotStatus().Single(s => s.Slot.Name == "idle").WalStatus);
+        f.Write(3 * WalSenderFixture.SegmentSize + WalSenderFixture.SegmentSize / 2);   // past its 2 MB, short of a checkpoint
+        var behind = f.Instance.ReplicationSlotStatus().Single(s => s.Slot.Name == "laggard");
+        Assert.Equal("unreserved", behind.WalStatus);   // its WAL is still there, but past what it may keep
+        Assert.True(behind.SafeWalSize < 0, $"safe_wal_size {behind.SafeWalSize}");
+        f.Write(3 * WalSenderFixture.SegmentSize);
         f.Instance.Checkpoint();
+        Assert.Equal("lost", f.Instance.ReplicationSlotStatus().Single(s => s.Slot.Name == "laggard").WalStatus);
         var lost = slots.Find("laggard")!;
         Assert.False(lost.RestartLsn.IsValid);
         Assert.Equal(was, lost.InvalidatedAt);
