@@ -46,6 +46,11 @@ public sealed class ClientAuthenticationTests
         var missing = await Assert.ThrowsAsync<PgServerException>(() => ReplicationClient.ConnectAsync(ClientCluster.Settings(pg, "scram_user")));
         Assert.Contains("no password supplied", missing.Message);
 
+        // The prompt (the tools' terminal), asked only because the server wants a password.
+        int asked = 0;
+        await using (var prompted = await ReplicationClient.ConnectAsync(ClientCluster.Settings(pg, "scram_user") with { PasswordPrompt = () => { asked++; return "sésame ouvre-toi"; } }))
+            Assert.Equal(1, asked);
+
         // The password file, when no password is given (0600, as libpq requires).
         string pgpass = dir.Combine("pgpass");
         File.WriteAllText(pgpass, $"# comment\notherhost:*:*:*:bad\n127.0.0.1:{pg.Port}:replication:scram_user:sésame ouvre-toi\n");
