@@ -61,9 +61,16 @@ public sealed record BaseBackupOptions
     public bool Sync { get; init; } = true;
     /// <summary>Verbose messages.</summary>
     public Action<string>? Verbose { get; init; }
-    /// <summary>Progress: bytes done, total estimated bytes (0: unknown).</summary>
-    public Action<long, long>? Progress { get; init; }
+    /// <summary>Progress, as the server reports it ('p' messages).</summary>
+    public Action<BackupProgress>? Progress { get; init; }
 }
+
+/// <summary>How far a base backup is.</summary>
+/// <param name="BytesDone">Archive bytes received.</param>
+/// <param name="BytesEstimated">The server's estimate of the total (0: none).</param>
+/// <param name="ArchivesDone">Tablespace archives completed.</param>
+/// <param name="ArchiveCount">Tablespace archives in the backup.</param>
+public readonly record struct BackupProgress(long BytesDone, long BytesEstimated, int ArchivesDone, int ArchiveCount);
 
 /// <summary>Takes a base backup as pg_basebackup 15 does.</summary>
 public static class BaseBackupReceiver
@@ -119,9 +126,13 @@ public static class BaseBackupReceiver
             streaming = Task.Run(() => streamer.RunAsync(stopStreaming.Token), CancellationToken.None);
         }
 
-        BackupSinkBase sink = options.Format == BackupFormat.Plain
-            ? new PlainBackupSink(target, fileMode, directoryMode, done => options.Progress?.Invoke(done, total))
-            : new TarBackupSink(target, fileMode, done => options.Progress?.Invoke(done, total));
+        int archives = start.Tablespaces.Count;
+        BackupSinkBase? sink = null;
+        long lastDone = 0;
+        void Report(long done) => options.Progress?.Invoke(new BackupProgress(lastDone = done, total, sink!.ArchivesDone, archives));
+        sink = options.Format == BackupFormat.Plain
+            ? new PlainBackupSink(target, fileMode, directoryMode, Report)
+            : new TarBackupSink(target, fileMode, Report);
         (Lsn EndLsn, TimelineId Timeline) end;
         try
         {
@@ -138,6 +149,7 @@ public static class BaseBackupReceiver
         {
             sink.CloseManifest();
         }
+        options.Progress?.Invoke(new BackupProgress(lastDone, total, sink.ArchivesDone, archives));   // the final line, as pg_basebackup's
         options.Verbose?.Invoke($"write-ahead log end point: {end.EndLsn}");
 
         if (streamer != null && streaming != null)
