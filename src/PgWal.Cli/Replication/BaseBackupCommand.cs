@@ -74,14 +74,7 @@ internal static class BaseBackupCommand
                     progressShown = true;
                 } : null,
             };
-            try
-            {
-                BaseBackupReceiver.RunAsync(options).GetAwaiter().GetResult();
-            }
-            catch (NotSupportedException e)
-            {
-                throw new UsageException(e.Message);
-            }
+            BaseBackupReceiver.RunAsync(options).GetAwaiter().GetResult();
             if (progressShown)
                 Console.Error.WriteLine();
             return 0;
