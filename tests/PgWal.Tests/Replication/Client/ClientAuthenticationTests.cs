@@ -79,6 +79,9 @@ public sealed class ClientAuthenticationTests
         // Timeline 1 has no history file: RowDescription, then the error (§2.4); the session goes on.
         Assert.Equal("58P01", (await Assert.ThrowsAsync<PgServerException>(() => client.TimelineHistoryAsync(PgWal.TimelineId.First))).SqlState);
         Assert.Equal("0700", await client.ShowAsync("data_directory_mode"));
+        // A host starting with '/' is a Unix socket directory, as in libpq.
+        await using (var local = await ReplicationClient.ConnectAsync(ClientCluster.Settings(pg) with { Host = pg.SocketDirectory }))
+            Assert.Equal((await client.IdentifySystemAsync()).SystemIdentifier, (await local.IdentifySystemAsync()).SystemIdentifier);
         Assert.Equal("42704", (await Assert.ThrowsAsync<PgServerException>(() => client.ShowAsync("no_such_setting"))).SqlState);
     }
 
