@@ -53,7 +53,6 @@ internal static class BaseBackupCommand
             if (p.GetValue(checksums) is { } c && c.ToUpperInvariant() is not ("NONE" or "CRC32C" or "SHA224" or "SHA256" or "SHA384" or "SHA512"))
                 throw new UsageException($"unrecognized manifest checksum algorithm: \"{c}\"");
             bool showProgress = p.GetValue(progress);
-            int tablespaces = 1;
             var options = new BaseBackupOptions
             {
                 Connection = settings,
@@ -69,20 +68,13 @@ internal static class BaseBackupCommand
                 EstimateSize = !p.GetValue(noEstimate),
                 Sync = !p.GetValue(noSync),
                 Verbose = p.GetValue(verbose) ? Say : null,
-                Progress = showProgress ? (done, total) =>
+                Progress = showProgress ? progressNow =>
                 {
-                    ShowProgress(done, total, tablespaces);
+                    ShowProgress(progressNow);
                     progressShown = true;
                 } : null,
             };
-            try
-            {
-                BaseBackupReceiver.RunAsync(options).GetAwaiter().GetResult();
-            }
-            catch (NotSupportedException e)
-            {
-                throw new UsageException(e.Message);
-            }
+            BaseBackupReceiver.RunAsync(options).GetAwaiter().GetResult();
             if (progressShown)
                 Console.Error.WriteLine();
             return 0;
@@ -90,10 +82,14 @@ internal static class BaseBackupCommand
         return command;
     }
 
-    private static void ShowProgress(long done, long total, int tablespaces)
+    // pg_basebackup's progress_report: "done/total kB (P%), k/n tablespace(s)"; the total grows
+    // with what was received when the estimate was low.
+    private static void ShowProgress(BackupProgress progress)
     {
-        long doneKb = done / 1024, totalKb = Math.Max(total / 1024, doneKb);
+        long doneKb = progress.BytesDone / 1024, totalKb = Math.Max(progress.BytesEstimated / 1024, doneKb);
         int percent = totalKb == 0 ? 100 : (int)(doneKb * 100 / totalKb);
-        Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"{doneKb,10}/{totalKb} kB ({percent}%), {tablespaces}/{tablespaces} tablespace\r"));
+        string plural = progress.ArchiveCount == 1 ? "" : "s";
+        Console.Error.Write(string.Create(CultureInfo.InvariantCulture,
+            $"{doneKb,10}/{totalKb} kB ({percent}%), {progress.ArchivesDone}/{progress.ArchiveCount} tablespace{plural}\r"));
     }
 }

@@ -33,6 +33,12 @@ internal sealed class ConnectionOptions
                 .With("user", p.GetValue(User));
             if (p.GetValue(Password) && !p.GetValue(NoPassword) && settings.Password == null)
                 settings = settings with { Password = Prompt("Password: ") };
+            if (!p.GetValue(NoPassword) && !Console.IsInputRedirected)
+            {
+                // As libpq's tools: asked once, when a server first wants a password, then reused.
+                string? asked = null;
+                settings = settings with { PasswordPrompt = () => asked ??= Prompt("Password: ") };
+            }
             return settings;
         }
         catch (ConnectionSettingsException e)

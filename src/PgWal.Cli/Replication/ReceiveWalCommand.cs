@@ -26,7 +26,7 @@ internal static class ReceiveWalCommand
         var slot = new Option<string?>("--slot", "-S") { Description = "replication slot to use" };
         var synchronous = new Option<bool>("--synchronous") { Description = "flush write-ahead log immediately after writing" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "output verbose messages" };
-        var compress = new Option<string?>("--compress", "-Z") { Description = "compress as specified (not supported: only \"none\" or 0)" };
+        var compress = new Option<string?>("--compress", "-Z") { Description = "compress as specified: gzip[:LEVEL], a level 0..9 (gzip), or none" };
         var createSlot = new Option<bool>("--create-slot") { Description = "create a new replication slot (for the slot's name see --slot)" };
         var dropSlot = new Option<bool>("--drop-slot") { Description = "drop the replication slot (for the slot's name see --slot)" };
         var repo = new Option<string?>("--repo") { Description = "also put each completed file into this PgWal archive repository" };
@@ -48,8 +48,9 @@ internal static class ReceiveWalCommand
                 throw new UsageException($"{(p.GetValue(createSlot) ? "--create-slot" : "--drop-slot")} needs a slot to be specified using --slot");
             if (p.GetValue(synchronous) && p.GetValue(noSync))
                 throw new UsageException("cannot use --synchronous together with --no-sync");
-            if (p.GetValue(compress) is { } z && z is not ("none" or "0"))
-                throw new UsageException($"compression \"{z}\" is not supported by {Program}; write uncompressed files (archive them compressed with --repo)");
+            int gzipLevel = ParseCompression(p.GetValue(compress));
+            if (gzipLevel > 0 && p.GetValue(repo) != null)
+                throw new UsageException("--repo needs uncompressed files (the repository compresses what it stores): drop -Z");
             if (p.GetValue(dropSlot))
                 return RunSlotCommand(settings, async client =>
                 {
@@ -94,7 +95,9 @@ internal static class ReceiveWalCommand
                 NoLoop = p.GetValue(noLoop),
                 EndPosition = end,
                 StatusInterval = TimeSpan.FromSeconds(p.GetValue(interval)),
-                CreateTarget = (geometry, mode) => new DirectoryWalTarget(target, geometry, sync, mode, Say),
+                CreateTarget = (geometry, mode) => gzipLevel > 0
+                    ? new GzipWalTarget(target, geometry, sync, gzipLevel, mode, Say)
+                    : new DirectoryWalTarget(target, geometry, sync, mode, Say),
                 Sink = sink,
                 Verbose = isVerbose ? Say : null,
                 Warning = Say,
@@ -106,6 +109,37 @@ internal static class ReceiveWalCommand
             return outcome == WalReceiverOutcome.Disconnected ? 1 : 0;
         }));
         return command;
+    }
+
+    // pg_receivewal 15's -Z: METHOD[:DETAIL] (gzip, none; detail a level or level=N) or a bare
+    // level (0 = none, 1..9 = gzip). Returns the gzip level, 0 for none. lz4 is not supported here.
+    private static int ParseCompression(string? text)
+    {
+        if (text == null)
+            return 0;
+        string method = text, detail = "";
+        int colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon >= 0)
+            (method, detail) = (text[..colon], text[(colon + 1)..]);
+        if (int.TryParse(method, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int bare) && colon < 0)
+            return bare <= 9 ? bare : throw new UsageException($"invalid compression level \"{text}\": must be 0..9");
+        switch (method.ToLowerInvariant())
+        {
+            case "none":
+                return 0;
+            case "gzip":
+                if (detail.StartsWith("level=", StringComparison.Ordinal))
+                    detail = detail[6..];
+                if (detail.Length == 0)
+                    return 6;   // zlib's default level
+                return int.TryParse(detail, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int level) && level is >= 1 and <= 9
+                    ? level
+                    : throw new UsageException($"invalid compression specification \"{text}\": the gzip level must be 1..9");
+            case "lz4":
+                throw new UsageException("compression method lz4 is not supported by pgwal receivewal (gzip is)");
+            default:
+                throw new UsageException($"compression method {method} is not supported");
+        }
     }
 
     private static int RunSlotCommand(ConnectionSettings settings, Func<ReplicationClient, Task> action)

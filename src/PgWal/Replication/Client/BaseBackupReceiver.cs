@@ -53,7 +53,7 @@ public sealed record BaseBackupOptions
     public string? Slot { get; init; }
     /// <summary>-C: create <see cref="Slot"/> first.</summary>
     public bool CreateSlot { get; init; }
-    /// <summary>-R: standby.signal and primary_conninfo (plain format).</summary>
+    /// <summary>-R: standby.signal and primary_conninfo (in base.tar with tar format).</summary>
     public bool WriteRecoveryConfig { get; init; }
     /// <summary>Ask the server for size estimates (PROGRESS).</summary>
     public bool EstimateSize { get; init; } = true;
@@ -61,9 +61,16 @@ public sealed record BaseBackupOptions
     public bool Sync { get; init; } = true;
     /// <summary>Verbose messages.</summary>
     public Action<string>? Verbose { get; init; }
-    /// <summary>Progress: bytes done, total estimated bytes (0: unknown).</summary>
-    public Action<long, long>? Progress { get; init; }
+    /// <summary>Progress, as the server reports it ('p' messages).</summary>
+    public Action<BackupProgress>? Progress { get; init; }
 }
+
+/// <summary>How far a base backup is.</summary>
+/// <param name="BytesDone">Archive bytes received.</param>
+/// <param name="BytesEstimated">The server's estimate of the total (0: none).</param>
+/// <param name="ArchivesDone">Tablespace archives completed.</param>
+/// <param name="ArchiveCount">Tablespace archives in the backup.</param>
+public readonly record struct BackupProgress(long BytesDone, long BytesEstimated, int ArchivesDone, int ArchiveCount);
 
 /// <summary>Takes a base backup as pg_basebackup 15 does.</summary>
 public static class BaseBackupReceiver
@@ -71,8 +78,6 @@ public static class BaseBackupReceiver
     /// <summary>Runs the backup; returns its start and end positions.</summary>
     public static async Task<(Lsn Start, Lsn End, TimelineId Timeline)> RunAsync(BaseBackupOptions options, CancellationToken cancellation = default)
     {
-        if (options.WriteRecoveryConfig && options.Format == BackupFormat.Tar)
-            throw new NotSupportedException("-R with tar format is not supported by pgwal basebackup (use plain format)");
         string target = Path.GetFullPath(options.TargetDirectory);
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
             throw new IOException($"directory \"{target}\" exists but is not empty");
@@ -119,9 +124,13 @@ public static class BaseBackupReceiver
             streaming = Task.Run(() => streamer.RunAsync(stopStreaming.Token), CancellationToken.None);
         }
 
-        BackupSinkBase sink = options.Format == BackupFormat.Plain
-            ? new PlainBackupSink(target, fileMode, directoryMode, done => options.Progress?.Invoke(done, total))
-            : new TarBackupSink(target, fileMode, done => options.Progress?.Invoke(done, total));
+        int archives = start.Tablespaces.Count;
+        BackupSinkBase? sink = null;
+        long lastDone = 0;
+        void Report(long done) => options.Progress?.Invoke(new BackupProgress(lastDone = done, total, sink!.ArchivesDone, archives));
+        sink = options.Format == BackupFormat.Plain
+            ? new PlainBackupSink(target, fileMode, directoryMode, Report)
+            : new TarBackupSink(target, fileMode, Report);
         (Lsn EndLsn, TimelineId Timeline) end;
         try
         {
@@ -138,6 +147,7 @@ public static class BaseBackupReceiver
         {
             sink.CloseManifest();
         }
+        options.Progress?.Invoke(new BackupProgress(lastDone, total, sink.ArchivesDone, archives));   // the final line, as pg_basebackup's
         options.Verbose?.Invoke($"write-ahead log end point: {end.EndLsn}");
 
         if (streamer != null && streaming != null)
@@ -152,8 +162,10 @@ public static class BaseBackupReceiver
         }
         if (!sink.HasManifest)
             throw new IOException("the server sent no backup manifest");
-        if (options.WriteRecoveryConfig)
+        if (options.WriteRecoveryConfig && options.Format == BackupFormat.Plain)
             WriteRecoveryConfig(target, options, sink);
+        else if (options.WriteRecoveryConfig)
+            InjectRecoveryConfig(Path.Combine(target, "base.tar"), RecoveryConfig(options), sink.FileMode);
         if (options.Sync)
         {
             options.Verbose?.Invoke("syncing data to disk ...");
@@ -213,14 +225,62 @@ public static class BaseBackupReceiver
         Directory.Delete(walDirectory, recursive: true);
     }
 
-    // -R: standby.signal, and primary_conninfo (+ primary_slot_name) appended to postgresql.auto.conf.
-    private static void WriteRecoveryConfig(string target, BaseBackupOptions options, BackupSinkBase sink)
+    // What -R appends to postgresql.auto.conf: primary_conninfo (+ primary_slot_name).
+    private static string RecoveryConfig(BaseBackupOptions options)
     {
         string conninfo = options.Connection.ToConnectionString(includePassword: true);
         string text = $"primary_conninfo = '{conninfo.Replace("'", "''", StringComparison.Ordinal)}'\n";
         if (options.Slot != null)
             text += $"primary_slot_name = '{options.Slot.Replace("'", "''", StringComparison.Ordinal)}'\n";
-        File.AppendAllText(Path.Combine(target, "postgresql.auto.conf"), text);
+        return text;
+    }
+
+    // -R with tar format: base.tar rewritten with the settings appended to its postgresql.auto.conf
+    // and an empty standby.signal before the trailer, as pg_basebackup injects them. The manifest
+    // does not change: pg_verifybackup ignores both files, as it does for plain format.
+    private static void InjectRecoveryConfig(string baseTar, string settings, UnixFileMode fileMode)
+    {
+        string temp = baseTar + ".tmp";
+        using (var input = File.OpenRead(baseTar))
+        using (var output = File.Create(temp))
+        {
+            using var reader = new TarReader(input);
+            using var writer = new TarWriter(output, TarEntryFormat.Ustar, leaveOpen: true);
+            bool found = false;
+            while (reader.GetNextEntry() is { } entry)
+            {
+                if (entry.Name == "postgresql.auto.conf" && entry.EntryType == TarEntryType.RegularFile)
+                {
+                    var content = new MemoryStream();
+                    entry.DataStream?.CopyTo(content);
+                    content.Write(System.Text.Encoding.UTF8.GetBytes(settings));
+                    content.Position = 0;
+                    writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, entry.Name)
+                    {
+                        DataStream = content, Mode = entry.Mode, ModificationTime = entry.ModificationTime,
+                        Uid = entry.Uid, Gid = entry.Gid, UserName = "postgres", GroupName = "postgres",
+                    });
+                    found = true;
+                    continue;
+                }
+                writer.WriteEntry(entry);
+            }
+            if (!found)
+                throw new InvalidDataException("base.tar has no postgresql.auto.conf to add the recovery settings to");
+            writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "standby.signal")
+            {
+                DataStream = new MemoryStream(), Mode = fileMode, ModificationTime = DateTimeOffset.UtcNow, UserName = "postgres", GroupName = "postgres",
+            });
+        }
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(temp, fileMode);
+        File.Move(temp, baseTar, overwrite: true);
+    }
+
+    // -R, plain format: standby.signal, and the settings appended to postgresql.auto.conf.
+    private static void WriteRecoveryConfig(string target, BaseBackupOptions options, BackupSinkBase sink)
+    {
+        File.AppendAllText(Path.Combine(target, "postgresql.auto.conf"), RecoveryConfig(options));
         string signal = Path.Combine(target, "standby.signal");
         File.WriteAllBytes(signal, []);
         if (!OperatingSystem.IsWindows())

@@ -18,6 +18,7 @@ internal abstract class BackupSinkBase(string directory, UnixFileMode fileMode, 
     public List<string> Files { get; } = [];
     public string ManifestTemp => Path.Combine(Directory, "backup_manifest.tmp");
     public bool HasManifest { get; private set; }
+    public int ArchivesDone { get; protected set; }
 
     public abstract void BeginArchive(string name, string tablespacePath);
     public abstract void ArchiveData(ReadOnlySequence<byte> data);
@@ -75,6 +76,7 @@ internal sealed class PlainBackupSink(string directory, UnixFileMode fileMode, U
         if (_current == null)
             return;
         _current.Finish();
+        ArchivesDone++;
         Files.AddRange(_current.Files);
         _current.Dispose();
         _current = null;
@@ -108,7 +110,10 @@ internal sealed class TarBackupSink(string directory, UnixFileMode fileMode, Act
 
     public override void EndArchive()
     {
-        _current?.Dispose();
+        if (_current == null)
+            return;
+        _current.Dispose();
         _current = null;
+        ArchivesDone++;
     }
 }

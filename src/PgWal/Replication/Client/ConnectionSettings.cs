@@ -50,6 +50,12 @@ public sealed record ConnectionSettings
     public string? SslRootCert { get; init; }
     /// <summary>The database name: "replication" for a physical walsender (used only for the password file).</summary>
     public string DatabaseName { get; init; } = "replication";
+    /// <summary>
+    /// Asked for a password when the server wants one and none is set or in the password file
+    /// (libpq's prompt in the tools); null: fail with "no password supplied". Not part of the
+    /// connection string.
+    /// </summary>
+    public Func<string?>? PasswordPrompt { get; init; }
     /// <summary>Seconds to wait for the TCP connection (0: the operating system's limit).</summary>
     public int ConnectTimeoutSeconds { get; init; }
 
@@ -91,12 +97,17 @@ public sealed record ConnectionSettings
             return this;
         var values = ToValues();
         values[keyword] = value;
-        return FromValues(values, ApplicationName);
+        return Apply(this, values);
     }
 
     private static ConnectionSettings FromValues(Dictionary<string, string> values, string defaultApplicationName)
     {
         var s = new ConnectionSettings { ApplicationName = defaultApplicationName };
+        return Apply(s, values);
+    }
+
+    private static ConnectionSettings Apply(ConnectionSettings s, Dictionary<string, string> values)
+    {
         foreach (var (keyword, value) in values)
         {
             s = keyword switch

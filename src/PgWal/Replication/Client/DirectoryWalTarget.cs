@@ -58,43 +58,7 @@ public sealed class DirectoryWalTarget : IWalReceiveTarget
     public bool IsOpen => _file != null;
 
     /// <inheritdoc/>
-    public (TimelineId Timeline, Lsn Start)? FindResumePoint()
-    {
-        SegmentNumber best = default;
-        TimelineId bestTimeline = default;
-        bool found = false, bestPartial = false;
-        foreach (var path in System.IO.Directory.EnumerateFiles(Directory))
-        {
-            string name = Path.GetFileName(path);
-            bool partial = SegmentFileName.IsPartialFileName(name);
-            if (!partial && !SegmentFileName.IsSegmentFileName(name))
-                continue;
-            if (!SegmentFileName.TryParseLeading(name, _geometry, out var timeline, out var segment))
-                continue;
-            if (!partial)
-            {
-                long size = new FileInfo(path).Length;
-                if (size != _geometry.SegmentSize)
-                {
-                    _warning?.Invoke($"segment file \"{name}\" has incorrect size {size}, skipping");
-                    continue;
-                }
-            }
-            // Highest segment; then higher timeline; then a completed file over a partial one.
-            bool better = !found || segment > best || (segment == best && (timeline > bestTimeline || (timeline == bestTimeline && bestPartial && !partial)));
-            if (better)
-            {
-                found = true;
-                best = segment;
-                bestTimeline = timeline;
-                bestPartial = partial;
-            }
-        }
-        if (!found)
-            return null;
-        var start = bestPartial ? _geometry.SegmentStart(best) : _geometry.SegmentStart(best.Next);
-        return (bestTimeline, start);
-    }
+    public (TimelineId Timeline, Lsn Start)? FindResumePoint() => WalDirectoryScan.FindResumePoint(Directory, _geometry, _warning);
 
     /// <inheritdoc/>
     public bool HasHistoryFile(TimelineId timeline) => File.Exists(Path.Combine(Directory, HistoryName(timeline)));

@@ -84,7 +84,7 @@ public sealed partial class ReplicationClient
         }
     }
 
-    /// <summary>TIMELINE_HISTORY <paramref name="timeline"/>; the file name must be the one for that timeline.</summary>
+    /// <summary>TIMELINE_HISTORY <paramref name="timeline"/>; the file name must be the one for that timeline, the content is kept byte for byte.</summary>
     public async Task<TimelineHistoryFile> TimelineHistoryAsync(TimelineId timeline, CancellationToken cancellation = default)
     {
         var results = await QueryAsync($"TIMELINE_HISTORY {timeline.Value}", cancellation).ConfigureAwait(false);
@@ -92,7 +92,8 @@ public sealed partial class ReplicationClient
         string expected = $"{timeline.Value:X8}.history";
         if (row[0] != expected)
             throw Bad("TIMELINE_HISTORY", $"file name \"{row[0]}\", expected \"{expected}\"");
-        return new TimelineHistoryFile(expected, System.Text.Encoding.UTF8.GetBytes(row[1] ?? throw Bad("TIMELINE_HISTORY", "NULL content")));
+        var raw = results.First(r => r.Columns.Count > 0).RawRows[0];
+        return new TimelineHistoryFile(expected, raw[1] ?? throw Bad("TIMELINE_HISTORY", "NULL content"));
     }
 
     /// <summary>CREATE_REPLICATION_SLOT "name" [TEMPORARY] PHYSICAL [( RESERVE_WAL)] as pg_receivewal and pg_basebackup send it.</summary>

@@ -14,7 +14,11 @@ namespace PgWal.Replication.Client;
 public readonly record struct ColumnDescription(string Name, int TypeOid);
 
 /// <summary>One result of a simple query: its columns, its rows of text values (null = NULL) and its command tag.</summary>
-public sealed record QueryResult(IReadOnlyList<ColumnDescription> Columns, IReadOnlyList<string?[]> Rows, string CommandTag);
+/// <param name="Columns">The columns.</param>
+/// <param name="Rows">The values as UTF-8 text.</param>
+/// <param name="CommandTag">The CommandComplete tag.</param>
+/// <param name="RawRows">The same values as the bytes sent (a history file must be kept byte for byte).</param>
+public sealed record QueryResult(IReadOnlyList<ColumnDescription> Columns, IReadOnlyList<string?[]> Rows, string CommandTag, IReadOnlyList<byte[]?[]> RawRows);
 
 public sealed partial class ReplicationClient
 {
@@ -111,6 +115,7 @@ public sealed partial class ReplicationClient
     {
         private List<ColumnDescription>? _columns;
         private List<string?[]>? _rows;
+        private List<byte[]?[]>? _rawRows;
 
         // false: not a result-set message.
         public bool Take(ReplicationClient client, PgMessage message, List<QueryResult> results)
@@ -120,22 +125,26 @@ public sealed partial class ReplicationClient
                 case (byte)'T':
                     _columns = ReadRowDescription(Span(message));
                     _rows = [];
+                    _rawRows = [];
                     return true;
                 case (byte)'D':
-                    if (_columns == null || _rows == null)
+                    if (_columns == null || _rows == null || _rawRows == null)
                         throw new ProtocolException("server sent data (\"D\" message) without prior row description (\"T\" message)");
                     if (_rows.Count >= MaxRows)
                         throw new ProtocolException($"more than {MaxRows} rows in a replication command's result");
-                    _rows.Add(ReadDataRow(Span(message), _columns.Count));
+                    var raw = ReadDataRow(Span(message), _columns.Count);
+                    _rawRows.Add(raw);
+                    _rows.Add(Array.ConvertAll(raw, v => v == null ? null : Encoding.UTF8.GetString(v)));
                     return true;
                 case (byte)'C':
                 {
                     var body = new PgBodyReader(Span(message), "CommandComplete");
                     string tag = body.ReadCString();
                     body.EnsureEnd();
-                    results.Add(new QueryResult(_columns ?? [], _rows ?? [], tag));
+                    results.Add(new QueryResult(_columns ?? [], _rows ?? [], tag, _rawRows ?? []));
                     _columns = null;
                     _rows = null;
+                    _rawRows = null;
                     return true;
                 }
                 case (byte)'I':
@@ -173,13 +182,13 @@ public sealed partial class ReplicationClient
         return columns;
     }
 
-    internal static string?[] ReadDataRow(ReadOnlySpan<byte> span, int expectedColumns)
+    internal static byte[]?[] ReadDataRow(ReadOnlySpan<byte> span, int expectedColumns)
     {
         var body = new PgBodyReader(span, "DataRow");
         int count = body.ReadInt16();
         if (count != expectedColumns)
             throw new ProtocolException($"unexpected field count in \"D\" message: {count}, the row description has {expectedColumns}");
-        var values = new string?[count];
+        var values = new byte[]?[count];
         for (int i = 0; i < count; i++)
         {
             int length = body.ReadInt32();
@@ -187,7 +196,7 @@ public sealed partial class ReplicationClient
                 continue;
             if (length < 0)
                 throw new ProtocolException($"invalid DataRow message: field {i} has length {length}");
-            values[i] = Encoding.UTF8.GetString(body.ReadBytes(length));
+            values[i] = body.ReadBytes(length).ToArray();
         }
         body.EnsureEnd();
         return values;

@@ -280,7 +280,7 @@ public sealed partial class ReplicationClient : IAsyncDisposable
     }
 
     private string RequirePassword()
-        => Settings.ResolvePassword() ?? throw new PgServerException("FATAL", "28000", "fe_sendauth: no password supplied");
+        => Settings.ResolvePassword() ?? Settings.PasswordPrompt?.Invoke() ?? throw new PgServerException("FATAL", "28000", "fe_sendauth: no password supplied");
 
     /// <summary>
     /// Asks the server to cancel what this connection is doing (a CancelRequest on a new

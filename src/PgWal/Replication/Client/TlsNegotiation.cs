@@ -6,7 +6,6 @@
 // Exactly one byte is read for the answer, so nothing the server sent in clear can be taken for
 // encrypted data (CVE-2021-23222).
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
@@ -44,7 +43,7 @@ internal static class TlsNegotiation
         var tls = new SslStream(stream, leaveInnerStreamOpen: false);
         var options = new SslClientAuthenticationOptions
         {
-            // SNI only for names, as libpq's sslsni; an IP address is still checked by verify-full.
+            // The host for SNI (SslStream sends none for an IP address, as libpq's sslsni) and for verify-full's name check.
             TargetHost = settings.Host,
             RemoteCertificateValidationCallback = (_, certificate, _, errors) => Accept(settings.SslMode, roots, certificate, errors),
         };
@@ -88,7 +87,4 @@ internal static class TlsNegotiation
         using var server = new X509Certificate2(certificate);
         return chain.Build(server);
     }
-
-    /// <summary>Whether <paramref name="host"/> is an IP address literal.</summary>
-    public static bool IsAddress(string host) => IPAddress.TryParse(host, out _);
 }

@@ -1,6 +1,6 @@
 // BaseBackupTests: `pgwal basebackup` of a real PostgreSQL 15 under pgbench. Plain with -X stream
 // and -R: real pg_verifybackup accepts it, and it starts as a PostgreSQL standby that has the
-// primary's data and follows it. Tar (-Ft) with -X stream: base.tar, pg_wal.tar (bare segment
+// primary's data and follows it. Tar (-Ft) with -X stream and -R: base.tar (with standby.signal and primary_conninfo), pg_wal.tar (bare segment
 // names, full segments) and backup_manifest; extracted, pg_verifybackup accepts it. -X fetch: the
 // WAL comes inside the archive, and the label reaches backup_label quoted correctly.
 using PgWal.Tests.Infrastructure;
@@ -45,7 +45,7 @@ public sealed class BaseBackupTests
         using var pg = ClientCluster.Start(dir, "pg");
         ClientCluster.Pgbench(pg, 100, initialise: true);
         string backup = dir.Combine("backup");
-        var run = PgTools.Pgwal(["basebackup", "-D", backup, "-Ft", "-X", "stream", "-c", "fast", .. ClientCluster.ConnectionArgs(pg)]);
+        var run = PgTools.Pgwal(["basebackup", "-D", backup, "-Ft", "-X", "stream", "-c", "fast", "-R", .. ClientCluster.ConnectionArgs(pg)]);
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Equal(["backup_manifest", "base.tar", "pg_wal.tar"], Directory.GetFileSystemEntries(backup).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         long walTar = new FileInfo(Path.Combine(backup, "pg_wal.tar")).Length;
@@ -56,6 +56,8 @@ public sealed class BaseBackupTests
         Assert.Equal(0, PgTools.Run("tar", ["-xf", Path.Combine(backup, "base.tar"), "-C", extracted]).ExitCode);
         Assert.Equal(0, PgTools.Run("tar", ["-xf", Path.Combine(backup, "pg_wal.tar"), "-C", Path.Combine(extracted, "pg_wal")]).ExitCode);
         File.Copy(Path.Combine(backup, "backup_manifest"), Path.Combine(extracted, "backup_manifest"));
+        Assert.True(File.Exists(Path.Combine(extracted, "standby.signal")));   // -R, injected into base.tar
+        Assert.Contains("primary_conninfo = '", File.ReadAllText(Path.Combine(extracted, "postgresql.auto.conf")));
         var verify = PgTools.Run(PgTools.Require("pg_verifybackup"), [extracted]);
         Assert.True(verify.ExitCode == 0, verify.Stderr + verify.StdoutText);
     }

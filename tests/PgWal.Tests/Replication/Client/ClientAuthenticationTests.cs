@@ -46,6 +46,11 @@ public sealed class ClientAuthenticationTests
         var missing = await Assert.ThrowsAsync<PgServerException>(() => ReplicationClient.ConnectAsync(ClientCluster.Settings(pg, "scram_user")));
         Assert.Contains("no password supplied", missing.Message);
 
+        // The prompt (the tools' terminal), asked only because the server wants a password.
+        int asked = 0;
+        await using (var prompted = await ReplicationClient.ConnectAsync(ClientCluster.Settings(pg, "scram_user") with { PasswordPrompt = () => { asked++; return "sésame ouvre-toi"; } }))
+            Assert.Equal(1, asked);
+
         // The password file, when no password is given (0600, as libpq requires).
         string pgpass = dir.Combine("pgpass");
         File.WriteAllText(pgpass, $"# comment\notherhost:*:*:*:bad\n127.0.0.1:{pg.Port}:replication:scram_user:sésame ouvre-toi\n");
@@ -74,6 +79,9 @@ public sealed class ClientAuthenticationTests
         // Timeline 1 has no history file: RowDescription, then the error (§2.4); the session goes on.
         Assert.Equal("58P01", (await Assert.ThrowsAsync<PgServerException>(() => client.TimelineHistoryAsync(PgWal.TimelineId.First))).SqlState);
         Assert.Equal("0700", await client.ShowAsync("data_directory_mode"));
+        // A host starting with '/' is a Unix socket directory, as in libpq.
+        await using (var local = await ReplicationClient.ConnectAsync(ClientCluster.Settings(pg) with { Host = pg.SocketDirectory }))
+            Assert.Equal((await client.IdentifySystemAsync()).SystemIdentifier, (await local.IdentifySystemAsync()).SystemIdentifier);
         Assert.Equal("42704", (await Assert.ThrowsAsync<PgServerException>(() => client.ShowAsync("no_such_setting"))).SqlState);
     }
 

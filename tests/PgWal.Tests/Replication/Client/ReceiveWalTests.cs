@@ -1,7 +1,9 @@
 // ReceiveWalTests: `pgwal receivewal` against a real PostgreSQL 15 running pgbench. Its completed
 // segments are byte-identical to the server's pg_wal and pg_waldump 15 walks them; with --repo the
 // archive repository holds the same bytes; with a slot, kill -9 and a restart lose nothing (the
-// segments form an unbroken run); -E stops by itself with exit 0.
+// segments form an unbroken run); -E stops by itself with exit 0; -Z gzip writes .gz files that
+// decompress to the server's segments and resume from a .gz.partial; a server restart is a
+// disconnect that is retried, with no gap.
 using PgWal.Archive;
 using PgWal.Format;
 using PgWal.Tests.Infrastructure;
@@ -170,6 +172,86 @@ public sealed class ReceiveWalTests
         pg.WaitFor($"SELECT write_lsn >= '{lsn}', flush_lsn IS NULL FROM pg_stat_replication WHERE application_name = 'plainrcv'", "t|t", Patience);
         Assert.Equal(0, plain.Interrupt(Patience));
         Assert.Equal(0, synchronous.Interrupt(Patience));
+    }
+
+    [Fact]
+    public void ReceiveWal_Gzip_WritesGzFilesThatDecompressToTheServersSegments_AndResumes()
+    {
+        using var dir = new TempDirectory("rcvgz");
+        using var pg = ClientCluster.Start(dir, "pg");
+        string output = dir.Combine("out");
+        Directory.CreateDirectory(output);
+        string[] args = ["receivewal", "-D", output, "-Z", "gzip:3", "-v", .. ClientCluster.ConnectionArgs(pg)];
+        string last;
+        using (var receiver = new BackgroundPgwal(args))
+        {
+            var deadline = DateTime.UtcNow + Patience;
+            while (Directory.GetFiles(output, "*.gz.partial").Length == 0)
+            {
+                Assert.True(!receiver.HasExited && DateTime.UtcNow < deadline, receiver.Stderr);
+                Thread.Sleep(100);
+            }
+            ClientCluster.Pgbench(pg, 100, initialise: true);
+            last = pg.Sql("SELECT pg_walfile_name(pg_switch_wal())");
+            ClientCluster.WaitForFile(Path.Combine(output, last + ".gz"), receiver, Patience);
+            pg.Sql("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");   // a .gz.partial in progress
+            Thread.Sleep(500);
+            Assert.Equal(0, receiver.Interrupt(Patience));
+        }
+        // A restart resumes at the start of the partial segment and completes it.
+        string next = pg.Sql("SELECT pg_walfile_name(pg_switch_wal())");
+        using (var again = new BackgroundPgwal(args))
+        {
+            ClientCluster.WaitForFile(Path.Combine(output, next + ".gz"), again, Patience);
+            Assert.Equal(0, again.Interrupt(Patience));
+        }
+        var completed = Directory.GetFiles(output, "*.gz").Order(StringComparer.Ordinal).ToArray();
+        Assert.True(completed.Length >= 3, string.Join(", ", completed));
+        foreach (var file in completed)
+        {
+            using var gzip = new System.IO.Compression.GZipStream(File.OpenRead(file), System.IO.Compression.CompressionMode.Decompress);
+            var bytes = new MemoryStream();
+            gzip.CopyTo(bytes);
+            string name = Path.GetFileName(file)[..24];
+            Assert.Equal(File.ReadAllBytes(Path.Combine(pg.DataDirectory, "pg_wal", name)), bytes.ToArray());
+        }
+    }
+
+    [Fact]
+    public void ReceiveWal_WhenTheServerRestarts_ReconnectsAndContinuesWithoutAGap()
+    {
+        using var dir = new TempDirectory("rcvrestart");
+        using var pg = ClientCluster.Start(dir, "pg");
+        string output = dir.Combine("out");
+        Directory.CreateDirectory(output);
+        using var receiver = new BackgroundPgwal(["receivewal", "-D", output, "-v", .. ClientCluster.ConnectionArgs(pg)]);
+        WaitForStreaming(output, receiver);
+        pg.Sql("CREATE TABLE t AS SELECT g FROM generate_series(1, 20000) g");
+        // A fast shutdown ends streaming with CommandComplete "COPY 0" (§3.4): a disconnect, then retries.
+        var restart = ScratchCluster.AsPostgres(PgTools.Require("pg_ctl"), ["-D", pg.DataDirectory, "-m", "fast", "-w", "-l", pg.LogFile, "restart"]);
+        Assert.True(restart.ExitCode == 0, restart.Stderr);
+        pg.Sql("INSERT INTO t SELECT g FROM generate_series(1, 20000) g");
+        string last = pg.Sql("SELECT pg_walfile_name(pg_switch_wal())");
+        ClientCluster.WaitForFile(Path.Combine(output, last), receiver, Patience);
+        Assert.Equal(0, receiver.Interrupt(Patience));
+        Assert.Contains("disconnected; waiting 5 seconds to try again", receiver.Stderr);
+        var files = SegmentFiles.In(output);
+        var geometry = new WalGeometry(ClientCluster.SegmentSize);
+        var numbers = files.Select(f => SegmentFileName.TryParse(Path.GetFileName(f), geometry, out _, out var n) ? n.Value : 0).ToArray();
+        for (int i = 1; i < numbers.Length; i++)
+            Assert.Equal(numbers[i - 1] + 1, numbers[i]);
+        int compared = 0;
+        foreach (var file in files)
+        {
+            // The shutdown checkpoint removed or recycled the older segments; the rest must be equal.
+            string theirs = Path.Combine(pg.DataDirectory, "pg_wal", Path.GetFileName(file));
+            if (string.CompareOrdinal(Path.GetFileName(file), last) > 0 || !File.Exists(theirs))
+                continue;
+            Assert.Equal(File.ReadAllBytes(theirs), File.ReadAllBytes(file));
+            compared++;
+        }
+        Assert.True(compared >= 1);
+        Assert.Equal(last, Path.GetFileName(files[^1]));
     }
 
     private static void WaitForStreaming(string output, BackgroundPgwal receiver)
