@@ -35,8 +35,13 @@ public sealed record WalReceiverOptions
     public Func<ReplicationClient, CancellationToken, Task<string?>>? PrepareConnection { get; init; }
     /// <summary>Status update interval (-s); zero = only when the server asks.</summary>
     public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(10);
-    /// <summary>Wait between reconnect attempts.</summary>
+    /// <summary>Wait between reconnect attempts (the first; see <see cref="MaxRetryDelay"/>).</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Back-off: each failed attempt in a row doubles the wait, up to this. Default: <see cref="RetryDelay"/>
+    /// (a fixed wait, as pg_receivewal). An attempt that streamed for longer than this starts over.
+    /// </summary>
+    public TimeSpan? MaxRetryDelay { get; init; }
     /// <summary>Makes the target for the server's segment size and file mode (called once, after connecting).</summary>
     public required Func<WalGeometry, UnixFileMode, IWalReceiveTarget> CreateTarget { get; init; }
     /// <summary>Gets each completed file (e.g. the archive repository), or null.</summary>
@@ -98,12 +103,15 @@ public sealed partial class WalReceiver(WalReceiverOptions options)
     /// <exception cref="PgServerException">Only when not retried: an incompatible server.</exception>
     public async Task<WalReceiverOutcome> RunAsync(CancellationToken stop)
     {
+        var delay = _options.RetryDelay;
+        var maxDelay = _options.MaxRetryDelay is { } max && max > _options.RetryDelay ? max : _options.RetryDelay;
         try
         {
             while (true)
             {
                 if (stop.IsCancellationRequested)
                     return WalReceiverOutcome.Stopped;
+                long attemptStart = System.Diagnostics.Stopwatch.GetTimestamp();
                 try
                 {
                     var outcome = await StreamOnceAsync(stop).ConfigureAwait(false);
@@ -125,10 +133,13 @@ public sealed partial class WalReceiver(WalReceiverOptions options)
                     _options.Warning?.Invoke("disconnected");
                     return WalReceiverOutcome.Disconnected;
                 }
-                _options.Warning?.Invoke($"disconnected; waiting {_options.RetryDelay.TotalSeconds:0} seconds to try again");
+                if (System.Diagnostics.Stopwatch.GetElapsedTime(attemptStart) > maxDelay)
+                    delay = _options.RetryDelay;   // it streamed a while: the trouble was new
+                _options.Warning?.Invoke($"disconnected; waiting {delay.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} seconds to try again");
                 try
                 {
-                    await Task.Delay(_options.RetryDelay, stop).ConfigureAwait(false);
+                    await Task.Delay(delay, stop).ConfigureAwait(false);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, maxDelay.Ticks));
                 }
                 catch (OperationCanceledException)
                 {
