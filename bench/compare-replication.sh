@@ -122,7 +122,7 @@ lag_pg() {
     local load=$!
     : > "$S/lag-pg.txt"
     while kill -0 "$load" 2>/dev/null; do
-        psql_pg "SELECT COALESCE(EXTRACT(EPOCH FROM flush_lag) * 1000, 0) FROM pg_stat_replication WHERE application_name = 'pg_receivewal'" >> "$S/lag-pg.txt"
+        psql_pg "SELECT COALESCE((EXTRACT(EPOCH FROM flush_lag) * 1000)::text, 'null') FROM pg_stat_replication WHERE application_name = 'pg_receivewal'" >> "$S/lag-pg.txt"
         sleep 0.2
     done
     kill -INT "$recv"; wait "$recv" || true
@@ -138,8 +138,7 @@ lag_kv() {
     sleep "$LAG_SECONDS"
     kill -INT "$recv"; wait "$recv" || true
     stop_serve
-    grep -o 'flush_lag=[0-9.]*ms' "$S/serve-lag.log" | sed 's/flush_lag=//; s/ms//' > "$S/lag-kv.txt" || true
-    grep -c 'flush_lag=-' "$S/serve-lag.log" | xargs -I{} sh -c 'for i in $(seq {}); do echo 0; done' >> "$S/lag-kv.txt" || true
+    grep 'application_name=pg_receivewal' "$S/serve-lag.log" | grep -o 'flush_lag=[^ ]*' | sed 's/flush_lag=//; s/ms$//; s/^-$/null/' > "$S/lag-kv.txt" || true
 }
 lag_pg
 lag_kv
@@ -149,6 +148,7 @@ lag_kv
 SERVE_PID=$!
 for _ in $(seq 100); do psql_kv "IDENTIFY_SYSTEM" >/dev/null 2>&1 && break; sleep 0.1; done
 size_mb=$(du -sm --exclude=pg_wal "$S/kv" | cut -f1)
+all_mb=$(du -sm "$S/kv" | cut -f1)   # what cp -a copies (pg_wal included)
 : > "$S/b-pg"; : > "$S/b-ours"; : > "$S/b-cp"
 for run in $(seq "$RUNS"); do
     for tool in pg ours cp; do
@@ -160,7 +160,7 @@ for run in $(seq "$RUNS"); do
             cp) cp -a "$S/kv" "$S/bb" && sync -f "$S/bb" ;;
         esac
         t1=$(now)
-        echo "$size_mb / ($t1 - $t0)" | bc -l >> "$S/b-$tool"
+        echo "$([[ $tool == cp ]] && echo "$all_mb" || echo "$size_mb") / ($t1 - $t0)" | bc -l >> "$S/b-$tool"
     done
 done
 stop_serve
@@ -171,11 +171,14 @@ printf '| PostgreSQL 15 -> pg_receivewal | %.0f | %.2f |\n' "$(median < "$S/r-pg
 printf '| PgWal walsender -> pg_receivewal | %.0f | |\n' "$(median < "$S/r-kv")"
 printf '| PostgreSQL 15 -> pgwal receivewal | %.0f | %.2f |\n' "$(median < "$S/r-ours")" "$(median < "$S/cpu-ours")"
 printf '\n## flush_lag with pg_receivewal --synchronous, %s commits/s for %s s (ms)\n\n' "$RATE" "$LAG_SECONDS"
-printf '| server | samples | p50 | p99 |\n|---|---|---|---|\n'
-printf '| PostgreSQL 15 | %s | %.2f | %.2f |\n' "$(wc -l < "$S/lag-pg.txt")" "$(median < "$S/lag-pg.txt")" "$(pct 99 < "$S/lag-pg.txt")"
-printf '| PgWal | %s | %.2f | %.2f |\n' "$(wc -l < "$S/lag-kv.txt")" "$(median < "$S/lag-kv.txt")" "$(pct 99 < "$S/lag-kv.txt")"
-printf '\n## Base backup of the PgWal store (%s MB without pg_wal, %s runs, medians)\n\n' "$size_mb" "$RUNS"
+printf '| server | samples | caught up (NULL) | p50 of the others | p99 of the others |\n|---|---|---|---|---|\n'
+for side in pg kv; do
+    name=$([[ $side == pg ]] && echo "PostgreSQL 15" || echo "PgWal")
+    printf '| %s | %s | %s | %.2f | %.2f |\n' "$name" "$(wc -l < "$S/lag-$side.txt")" "$(grep -c null "$S/lag-$side.txt" || true)" \
+        "$(grep -v null "$S/lag-$side.txt" | median)" "$(grep -v null "$S/lag-$side.txt" | pct 99)"
+done
+printf '\n## Base backup of the PgWal store (%s MB without pg_wal, %s MB with it, %s runs, medians)\n\n' "$size_mb" "$all_mb" "$RUNS"
 printf '| tool | MB/s |\n|---|---|\n'
 printf '| pg_basebackup -X fetch -c fast | %.0f |\n' "$(median < "$S/b-pg")"
 printf '| pgwal basebackup -X fetch -c fast | %.0f |\n' "$(median < "$S/b-ours")"
-printf '| cp -a + sync (limit) | %.0f |\n' "$(median < "$S/b-cp")"
+printf '| cp -a + sync of the whole directory (limit) | %.0f |\n' "$(median < "$S/b-cp")"
