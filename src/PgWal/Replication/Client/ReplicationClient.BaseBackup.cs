@@ -147,21 +147,7 @@ public sealed partial class ReplicationClient
         }
         if (inArchive)
             sink.EndArchive();
-        var results = new List<QueryResult>();
-        var assembler = new ResultAssembler();
-        PgServerException? error = null;
-        while (true)
-        {
-            var message = await ReadAsync(MaxControlMessage, cancellation).ConfigureAwait(false);
-            if (message.Type == (byte)'Z')
-                break;
-            if (message.Type == (byte)'E')
-                error ??= PgServerException.Decode(Span(message));
-            else if (!assembler.Take(this, message, results))
-                throw new ProtocolException($"unexpected message type '{Show(message.Type)}' after the base backup's archives");
-        }
-        if (error != null)
-            throw error;
+        var results = await ReadResultsAsync(null, "after the base backup's archives", cancellation).ConfigureAwait(false);
         var withRows = results.Where(r => r.Columns.Count > 0).ToList();
         if (withRows.Count != 1 || withRows[0].Rows.Count != 1 || withRows[0].Columns.Count < 2)
             throw new ProtocolException("could not get write-ahead log end position from server: expected 1 row and 2 fields");

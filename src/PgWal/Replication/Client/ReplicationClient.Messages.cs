@@ -63,7 +63,7 @@ public sealed partial class ReplicationClient
     /// <summary>Called with each NoticeResponse (warnings from the server).</summary>
     public Action<PgServerException>? Notice { get; set; }
 
-    internal static string Show(byte type) => type is >= 0x20 and < 0x7F ? ((char)type).ToString() : $"\\x{type:X2}";
+    internal static string Show(byte type) => PgMessageReader.Show(type);
 
     /// <summary>Runs <paramref name="command"/> (simple query) and returns its results.</summary>
     /// <exception cref="PgServerException">The server reported an error (the connection stays usable).</exception>
@@ -71,23 +71,33 @@ public sealed partial class ReplicationClient
     public async Task<IReadOnlyList<QueryResult>> QueryAsync(string command, CancellationToken cancellation = default)
     {
         await SendQueryAsync(command, cancellation).ConfigureAwait(false);
+        return await ReadResultsAsync(null, $"in the response to {CommandName(command)}", cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The result sets up to ReadyForQuery (starting with <paramref name="first"/> when it was read
+    /// already). An ErrorResponse among them is thrown after ReadyForQuery, so the session stays in step.
+    /// </summary>
+    /// <param name="first">A message read already, or null.</param>
+    /// <param name="where">Where in the exchange, for the error on an unexpected message ("after the end of streaming").</param>
+    /// <param name="cancellation">Stops the wait.</param>
+    private async Task<List<QueryResult>> ReadResultsAsync(PgMessage? first, string where, CancellationToken cancellation)
+    {
         var results = new List<QueryResult>();
         var assembler = new ResultAssembler();
         PgServerException? error = null;
-        while (true)
+        var message = first ?? await ReadAsync(MaxControlMessage, cancellation).ConfigureAwait(false);
+        while (message.Type != (byte)'Z')
         {
-            var message = await ReadAsync(MaxControlMessage, cancellation).ConfigureAwait(false);
-            if (message.Type == (byte)'Z')
-            {
-                if (error != null)
-                    throw error;
-                return results;
-            }
             if (message.Type == (byte)'E')
                 error ??= PgServerException.Decode(Span(message));
             else if (!assembler.Take(this, message, results))
-                throw new ProtocolException($"unexpected message type '{Show(message.Type)}' in the response to {CommandName(command)}");
+                throw new ProtocolException($"unexpected message type '{Show(message.Type)}' {where}");
+            message = await ReadAsync(MaxControlMessage, cancellation).ConfigureAwait(false);
         }
+        if (error != null)
+            throw error;
+        return results;
     }
 
     private async ValueTask SendQueryAsync(string command, CancellationToken cancellation)

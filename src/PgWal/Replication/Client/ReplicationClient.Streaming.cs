@@ -277,22 +277,7 @@ public sealed partial class ReplicationClient
     // After COPY: [RowDescription DataRow CommandComplete] CommandComplete ReadyForQuery.
     private async Task<StreamEnd> ReadStreamResultsAsync(PgMessage first, CancellationToken cancellation)
     {
-        var results = new List<QueryResult>();
-        var assembler = new ResultAssembler();
-        PgServerException? error = null;
-        var message = first;
-        while (true)
-        {
-            if (message.Type == (byte)'Z')
-                break;
-            if (message.Type == (byte)'E')
-                error ??= PgServerException.Decode(Span(message));
-            else if (!assembler.Take(this, message, results))
-                throw new ProtocolException($"unexpected message type '{Show(message.Type)}' after the end of streaming");
-            message = await ReadAsync(MaxControlMessage, cancellation).ConfigureAwait(false);
-        }
-        if (error != null)
-            throw error;
+        var results = await ReadResultsAsync(first, "after the end of streaming", cancellation).ConfigureAwait(false);
         var withRows = results.Where(r => r.Columns.Count > 0).ToList();
         if (withRows.Count == 0)
             return default;

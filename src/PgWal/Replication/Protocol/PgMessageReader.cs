@@ -111,7 +111,8 @@ public static class PgMessageReader
         return true;
     }
 
-    private static string Show(byte type) => type is >= 0x20 and < 0x7F ? ((char)type).ToString() : $"\\x{type:X2}";
+    /// <summary>A message type byte for messages: the character, or \xNN when it is not printable.</summary>
+    public static string Show(byte type) => type is >= 0x20 and < 0x7F ? ((char)type).ToString() : $"\\x{type:X2}";
 
     private static int ReadInt32(ReadOnlySequence<byte> sequence)
     {
