@@ -32,7 +32,7 @@ public sealed partial class WalInstance
     public WalSenderServer StartWalSender(WalSenderOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var server = new WalSenderServer(this, _storage, _slots, options,
+        var server = new WalSenderServer(this, _storage, options,
             _options.Wal.LoggerFactory?.CreateLogger("PgWal.WalSender") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         if (Interlocked.CompareExchange(ref _walSender, server, null) != null)
         {

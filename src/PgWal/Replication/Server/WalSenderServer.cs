@@ -28,20 +28,17 @@ public sealed class WalSenderServer : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop, _wakeLoop;
     private readonly Timer _watchdog;
-    private readonly Func<ulong> _systemIdentifier;
     private int _nextPid = RandomNumberGenerator.GetInt32(10_000, 1_000_000);
     private int _counted;          // authenticated sessions (max_wal_senders)
     private long _bytesSent;
     private int _stopping;
 
-    internal WalSenderServer(WalInstance instance, IDataDirectoryStorage storage, ReplicationSlots? slots, WalSenderOptions options, ILogger logger)
+    internal WalSenderServer(WalInstance instance, IDataDirectoryStorage storage, WalSenderOptions options, ILogger logger)
     {
         options.Validate();
         Instance = instance;
         _wal = instance.Wal;
         _storage = storage;
-        Slots = slots;
-        _systemIdentifier = () => instance.ControlFile.SystemIdentifier;
         Options = options;
         _logger = logger;
         _listener = new Socket(options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -69,7 +66,7 @@ public sealed class WalSenderServer : IDisposable
     public WalSenderOptions Options { get; }
 
     /// <summary>The instance's replication slots (null: none can be kept).</summary>
-    public ReplicationSlots? Slots { get; }
+    public ReplicationSlots? Slots => Instance.Slots;
 
     /// <summary>WAL bytes sent to all clients so far.</summary>
     public long BytesSent => Interlocked.Read(ref _bytesSent);
@@ -79,7 +76,7 @@ public sealed class WalSenderServer : IDisposable
 
     internal bool Stopping => Volatile.Read(ref _stopping) != 0;
 
-    internal ulong SystemIdentifier => _systemIdentifier();
+    internal ulong SystemIdentifier => Instance.ControlFile.SystemIdentifier;
 
     internal TimelineId Timeline => _wal.Options.Timeline;
 
@@ -98,7 +95,7 @@ public sealed class WalSenderServer : IDisposable
     internal IDataDirectoryStorage Storage => _storage;
 
     /// <summary>The instance served (BASE_BACKUP starts and stops its backups).</summary>
-    internal WalInstance? Instance { get; }
+    internal WalInstance Instance { get; }
 
     /// <summary>The current timeline's history (a single entry on timeline 1).</summary>
     internal TimelineHistory CurrentHistory()

@@ -98,7 +98,7 @@ internal sealed partial class WalSenderSession
     private async Task BaseBackupAsync(BaseBackupCommand command, CancellationToken cancellation)
     {
         var request = ParseBackupOptions(command);
-        var instance = _server.Instance ?? throw new ReplicationError("55000", "this walsender cannot take base backups");
+        var instance = _server.Instance;
         State = "backup";
         var w = _connection.Writer;
         var label = instance.StartBackup(request.Label, request.Fast);
@@ -173,7 +173,7 @@ internal sealed partial class WalSenderSession
     private async Task AddWalAsync(TarStream stream, Lsn start, BackupStopResult stop)
     {
         var geometry = _server.Geometry;
-        var walDirectory = Path.Combine(_server.Instance!.Location, "pg_wal");
+        var walDirectory = Path.Combine(_server.Instance.Location, "pg_wal");
         for (ulong s = geometry.SegmentOf(start).Value; s <= geometry.SegmentOf(stop.StopLsn - 1).Value; s++)
         {
             string name = SegmentFileName.Format(stop.Timeline, new SegmentNumber(s), geometry);
