@@ -29,6 +29,8 @@ public sealed partial class KvStore
         ThrowIfFaulted();
         if (_instance.IsReadOnly)
             throw new InvalidOperationException($"kv: the store in \"{_instance.Location}\" is open read-only");
+        if (_instance.IsStandby)
+            throw new StandbyReadOnlyException($"kv: the store in \"{_instance.Location}\" is a read-only standby (it follows its primary): write to the primary, or promote this standby");
         long pages = operations * ((int)_meta.RootLevel + 4L) + 3L * ((int)_meta.RootLevel + 2) + 3 * (inlineBytes / (KvPage.Capacity / 2) + 1) + overflowPages;
         if (pages > _instance.Buffers.Count * 3 / 4)
             throw new ArgumentException($"kv: the batch may touch about {pages} pages, more than three quarters of the buffer pool ({_instance.Buffers.Count} buffers); split it or raise SharedBuffers");
@@ -100,7 +102,11 @@ public sealed partial class KvStore
 
     // Takes the read lock, then checks: a reader that queued behind a writer which failed (and left
     // pages half-changed in memory) or behind Dispose must not walk the tree.
-    private void EnterRead()
+    // Takes the read side of the tree lock and returns the tree's meta to read with. On a hot
+    // standby it also takes the read side of the hot-standby lock (replay waits meanwhile) and reads
+    // the meta page as replay left it: what is seen is the state after some commit, whole, and
+    // never older than what an earlier read saw.
+    private MetaData EnterRead(out ReaderWriterLockSlim? hot)
     {
         ThrowIfFaulted();
         _treeLock.EnterReadLock();
@@ -108,6 +114,53 @@ public sealed partial class KvStore
         {
             _treeLock.ExitReadLock();
             ThrowIfFaulted();
+        }
+        hot = _instance.HotStandbyLock;
+        if (hot == null)
+            return _meta;
+        hot.EnterReadLock();
+        try
+        {
+            return ReadMetaPage();
+        }
+        catch
+        {
+            ExitRead(hot);
+            throw;
+        }
+    }
+
+    private void ExitRead(ReaderWriterLockSlim? hot)
+    {
+        hot?.ExitReadLock();
+        _treeLock.ExitReadLock();
+    }
+
+    private MetaData ReadMetaPage()
+    {
+        using var page = _instance.Buffers.Read(_options.Relation, ForkNumber.Main, new BlockNumber(KvPage.MetaBlock));
+        return KvPage.ReadMeta(page.Page);
+    }
+
+    /// <summary>Whether the store is a hot standby's: reads only, following its primary, until <see cref="Promote"/>.</summary>
+    public bool IsStandby => _instance.IsStandby;
+
+    /// <summary>
+    /// Promotes the standby underneath (<see cref="WalInstance.Promote"/>): from now on this store
+    /// takes writes, on a new timeline. Reads wait while it runs.
+    /// </summary>
+    public Recovery.RecoveryResult Promote()
+    {
+        _treeLock.EnterWriteLock();
+        try
+        {
+            var result = _instance.Promote();
+            _meta = ReadMetaPage();
+            return result;
+        }
+        finally
+        {
+            _treeLock.ExitWriteLock();
         }
     }
 

@@ -16,13 +16,13 @@ public sealed partial class KvStore
         _reader = new TreeReader(instance.Buffers, options.Relation);
         _tx = new KvTransaction(instance, options.Relation, new RecordBuilder(), default);
         _metrics = new KvMetrics(this, options.Instance.Wal.MeterFactory);
-        if (KvStoreFiles.LoadMeta(instance, storage, options.Relation, writeMarker: !instance.IsReadOnly) is { } meta)
+        if (KvStoreFiles.LoadMeta(instance, storage, options.Relation, writeMarker: !instance.IsReadOnly && !instance.IsStandby) is { } meta)
         {
             _meta = meta;
         }
         else
         {
-            if (instance.IsReadOnly || !options.CreateIfMissing)
+            if (instance.IsReadOnly || instance.IsStandby || !options.CreateIfMissing)
                 throw new InvalidDataException($"kv: no store in \"{instance.Location}\" (relation {RelationPath.Of(options.Relation, ForkNumber.Main)}){(instance.IsReadOnly ? "; nothing was created" : "")}");
             BeginWrite(0, 0, 0);
             try

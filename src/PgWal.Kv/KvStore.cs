@@ -87,14 +87,14 @@ public sealed partial class KvStore : IDisposable
         {
             buffer.Clear();
             Lsn lsn;
-            EnterRead();
+            var meta = EnterRead(out var hot);
             try
             {
-                lsn = _reader.ReadRange(_meta, bounds, after, reverse, chunk, buffer);
+                lsn = _reader.ReadRange(meta, bounds, after, reverse, chunk, buffer);
             }
             finally
             {
-                _treeLock.ExitReadLock();
+                ExitRead(hot);
             }
             if (MustWaitFor(lsn))
                 _instance.Wal.Flush(lsn);
@@ -112,14 +112,14 @@ public sealed partial class KvStore : IDisposable
     /// </summary>
     public KvTreeReport CheckTree()
     {
-        EnterRead();
+        var meta = EnterRead(out var hot);
         try
         {
-            return new TreeChecker(_instance.Buffers, _options.Relation).Check(_meta);
+            return new TreeChecker(_instance.Buffers, _options.Relation).Check(meta);
         }
         finally
         {
-            _treeLock.ExitReadLock();
+            ExitRead(hot);
         }
     }
 
@@ -129,15 +129,15 @@ public sealed partial class KvStore : IDisposable
     /// <summary>The block number of the leaf whose range holds <paramref name="key"/> (tests, diagnostics).</summary>
     internal uint LeafBlockOf(ReadOnlySpan<byte> key)
     {
-        EnterRead();
+        var meta = EnterRead(out var hot);
         try
         {
-            using var leaf = _reader.FindLeaf(_meta, key, hasKey: true, below: false, rightmost: false);
+            using var leaf = _reader.FindLeaf(meta, key, hasKey: true, below: false, rightmost: false);
             return leaf.Tag.Block.Value;
         }
         finally
         {
-            _treeLock.ExitReadLock();
+            ExitRead(hot);
         }
     }
 
@@ -145,14 +145,14 @@ public sealed partial class KvStore : IDisposable
     {
         ValidateKey(key);
         byte[]? value;
-        EnterRead();
+        var meta = EnterRead(out var hot);
         try
         {
-            value = _reader.Get(_meta, key, out leafLsn);
+            value = _reader.Get(meta, key, out leafLsn);
         }
         finally
         {
-            _treeLock.ExitReadLock();
+            ExitRead(hot);
         }
         Interlocked.Increment(ref _reads);
         return value;
@@ -160,7 +160,8 @@ public sealed partial class KvStore : IDisposable
 
     // DurableReads: a page whose LSN is past the flushed WAL may hold a commit a crash would undo.
     // (A read-only store reads a directory shut down cleanly: everything in it is durable.)
-    private bool MustWaitFor(Lsn pageLsn) => _options.DurableReads && !_instance.IsReadOnly && pageLsn > _instance.Wal.FlushedUpTo;
+    // (A standby shows only replayed WAL, which its walreceiver made durable first.)
+    private bool MustWaitFor(Lsn pageLsn) => _options.DurableReads && !_instance.IsReadOnly && !_instance.IsStandby && pageLsn > _instance.Wal.FlushedUpTo;
 
     // ---- writes ----
 

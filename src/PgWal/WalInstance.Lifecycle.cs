@@ -130,6 +130,7 @@ public sealed partial class WalInstance
             return;
         try
         {
+            CloseStandby(shutdownCheckpoint);
             _checkpointer?.Dispose();
             if (shutdownCheckpoint && _checkpointer != null && _wal!.Fault == null && _checkpointer.Failure == null)
             {

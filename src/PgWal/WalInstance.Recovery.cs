@@ -112,12 +112,12 @@ public sealed partial class WalInstance
 
     // After the end-of-recovery checkpoint: recovery.signal, .partial, the old timeline's later
     // segments (TimelineSwitch.Finish); the history file is archived first; then recovery_end_command.
-    private void FinishArchiveRecovery(TimelineSwitch.Result result, ArchiveRecoveryOptions settings, Lsn redo, WalGeometry geometry)
+    private void FinishArchiveRecovery(TimelineSwitch.Result result, ArchiveRecoveryOptions? settings, Lsn redo, WalGeometry geometry)
     {
         NotifyArchive(result.HistoryFile);
         if (TimelineSwitch.Finish(_storage, geometry, result, _archiver != null, _logger) is { } partial)
             NotifyArchive(partial);
-        if (string.IsNullOrEmpty(settings.RecoveryEndCommand))
+        if (string.IsNullOrEmpty(settings?.RecoveryEndCommand))
             return;
         string oldest = SegmentFileName.Format(result.Timeline, geometry.SegmentOf(redo), geometry);
         // Only %r and %% are replaced in recovery_end_command, as in PostgreSQL.

@@ -24,7 +24,7 @@ public sealed partial class WalInstance : IDisposable
     private readonly WalInstanceOptions _options;
     private readonly ILogger _logger;
     private readonly ControlFileManager _control;
-    private readonly Checkpointer? _checkpointer;    // null when read-only
+    private Checkpointer? _checkpointer;             // null when read-only, and on a standby until promoted
     private readonly InstanceMetrics _metrics;
     private readonly IDisposable? _directoryLock;   // postmaster.pid, held until Close
     private ulong _nextXid;          // next full transaction id; Interlocked
@@ -40,10 +40,12 @@ public sealed partial class WalInstance : IDisposable
         _logger = options.Wal.LoggerFactory?.CreateLogger("PgWal.Instance") ?? NullLogger.Instance;
         var stored = ControlFileManager.Read(storage.Control, storage.Location);
         _control = new ControlFileManager(storage.Control, stored);
-        var archiveRecovery = ArchiveRecoverySettings(storage, options, readOnly);
+        var standby = StandbySettings(storage, options, readOnly);
+        var archiveRecovery = standby == null ? ArchiveRecoverySettings(storage, options, readOnly) : null;
         if (!readOnly)
             stored = BackupRecovery.Begin(storage, stored, c => _control.Update(_ => c), _logger,
-                archiveRecovery == null ? null : tli => NewArchiveSource(storage, new WalGeometry((int)stored.WalSegmentSize), archiveRecovery, tli));
+                archiveRecovery != null ? tli => NewArchiveSource(storage, new WalGeometry((int)stored.WalSegmentSize), archiveRecovery, tli)
+                : standby != null ? tli => NewStandbySource(storage, new WalGeometry((int)stored.WalSegmentSize), standby, tli) : null);
         var geometry = new WalGeometry((int)stored.WalSegmentSize);
         var timeline = stored.CheckPointCopy.ThisTimeline;
         Buffers = new BufferManager(storage.Relations, options.SharedBuffers, stored.DataChecksumVersion != 0) { ReadOnly = readOnly };
@@ -54,6 +56,11 @@ public sealed partial class WalInstance : IDisposable
             if (readOnly)
             {
                 OpenForReading(storage, stored, geometry, options);
+                return;
+            }
+            if (standby != null)
+            {
+                OpenStandby(storage, geometry, options, standby);
                 return;
             }
             StartupRecovery.State state;
@@ -75,46 +82,12 @@ public sealed partial class WalInstance : IDisposable
                     },
                     c => _control.Update(_ => c));
             }
-            _nextXid = state.NextXid;
-            _nextOid = state.NextOid;
-            var start = StartPoint(state, geometry, timeline, stored.SystemIdentifier);
-            var walOptions = options.Wal with { SegmentSize = geometry.SegmentSize, Timeline = timeline, SystemIdentifier = stored.SystemIdentifier };
-            _wal = new WalEngine(storage.Wal, walOptions, start);
-            Wal.InitializeRedoPointer(state.CheckPoint.Redo);
-            Wal.FullPageWrites = options.FullPageWrites;
-            Buffers.WalFlush = lsn => Wal.Flush(lsn);
-            Buffers.EndOfWal = () => Wal.InsertedUpTo;
-            _archiver = CreateArchiver(storage, options, timeline);
-            _slots = LoadSlots(storage, options);
-            _metrics.ObserveReplication(() => WalSender, () => _slots, () => Wal.FlushedUpTo);
-            var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options, storage.ArchiveStatus, _archiver, () => OldestBackupStart, _slots, SlotsInvalidated);
-            _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog, _metrics, Panic);
-            if (newTimeline != null)
-                _checkpointer.NewTimeline = (newTimeline.Timeline, newTimeline.Previous);
-            Recovery = state.Result;
-            if (state.Result.CrashRecovery || state.Result.ArchiveRecovery)
-            {
-                if (state.AbortedRecord.IsValid)
-                {
-                    _logger.LogInformation("overwriting a missing contrecord at {Missing} (aborted record at {Aborted})", state.MissingContinuation, state.AbortedRecord);
-                    Wal.InsertOverwriteContrecord(state.AbortedRecord, PgTimestamp.FromDateTimeOffset(DateTimeOffset.UtcNow));
-                }
-                var checkpoint = _checkpointer.Run(CheckpointKind.EndOfRecovery)!;
-                Recovery = state.Result with { EndOfRecoveryCheckpoint = checkpoint.Location };
-                if (newTimeline != null)
-                    FinishArchiveRecovery(newTimeline, archiveRecovery!, checkpoint.Redo, geometry);
-            }
-            else
-            {
-                _control.Update(c => c with { State = DatabaseState.InProduction });
-            }
-            _checkpointer.StartBackground();
-            _archiver?.Start();
-            if (options.WalSender != null)
-                StartWalSender(options.WalSender);
+            StartEngine(storage, options, stored, geometry, timeline, state, newTimeline, archiveRecovery);
         }
         catch
         {
+            _standby?.Dispose();
+            _restartpoints?.Dispose();
             _walSender?.Dispose();
             _archiver?.Dispose();
             _checkpointer?.Dispose();
@@ -123,6 +96,51 @@ public sealed partial class WalInstance : IDisposable
             _metrics.Dispose();
             throw;
         }
+    }
+
+    // After replay (crash recovery, archive recovery, or a standby's promotion): the WAL engine
+    // continues after the last record, the checkpointer, archiver and walsender start; an
+    // end-of-recovery checkpoint (on a new timeline, when there is one) ends recovery.
+    private void StartEngine(IDataDirectoryStorage storage, WalInstanceOptions options, ControlFileData stored, WalGeometry geometry, TimelineId timeline,
+        StartupRecovery.State state, Timelines.TimelineSwitch.Result? newTimeline, ArchiveRecoveryOptions? archiveRecovery)
+    {
+        _nextXid = state.NextXid;
+        _nextOid = state.NextOid;
+        var start = StartPoint(state, geometry, timeline, stored.SystemIdentifier);
+        var walOptions = options.Wal with { SegmentSize = geometry.SegmentSize, Timeline = timeline, SystemIdentifier = stored.SystemIdentifier };
+        _wal = new WalEngine(storage.Wal, walOptions, start);
+        Wal.InitializeRedoPointer(state.CheckPoint.Redo);
+        Wal.FullPageWrites = options.FullPageWrites;
+        Buffers.WalFlush = lsn => Wal.Flush(lsn);
+        Buffers.EndOfWal = () => Wal.InsertedUpTo;
+        _archiver = CreateArchiver(storage, options, timeline);
+        _slots = LoadSlots(storage, options);
+        _metrics.ObserveReplication(() => WalSender, () => _slots, () => Wal.FlushedUpTo);
+        var recycler = new SegmentRecycler(storage.Wal, Wal, geometry, timeline, options, storage.ArchiveStatus, _archiver, () => OldestBackupStart, _slots, SlotsInvalidated);
+        _checkpointer = new Checkpointer(Wal, Buffers, _control, options, Counters, recycler, _logger, state.EndOfLog, _metrics, Panic);
+        if (newTimeline != null)
+            _checkpointer.NewTimeline = (newTimeline.Timeline, newTimeline.Previous);
+        Recovery = state.Result;
+        if (state.Result.CrashRecovery || state.Result.ArchiveRecovery)
+        {
+            if (state.AbortedRecord.IsValid)
+            {
+                _logger.LogInformation("overwriting a missing contrecord at {Missing} (aborted record at {Aborted})", state.MissingContinuation, state.AbortedRecord);
+                Wal.InsertOverwriteContrecord(state.AbortedRecord, PgTimestamp.FromDateTimeOffset(DateTimeOffset.UtcNow));
+            }
+            var checkpoint = _checkpointer.Run(CheckpointKind.EndOfRecovery)!;
+            Recovery = state.Result with { EndOfRecoveryCheckpoint = checkpoint.Location };
+            if (newTimeline != null)
+                FinishArchiveRecovery(newTimeline, archiveRecovery, checkpoint.Redo, geometry);
+        }
+        else
+        {
+            _control.Update(c => c with { State = DatabaseState.InProduction });
+        }
+        _checkpointer.StartBackground();
+        _archiver?.Start();
+        if (options.WalSender != null)
+            StartWalSender(options.WalSender);
     }
 
     // A read-only open: only a directory shut down cleanly (no recovery, which writes); the
@@ -199,8 +217,8 @@ public sealed partial class WalInstance : IDisposable
 
     /// <summary>The WAL engine: insert records, flush them.</summary>
     /// <exception cref="InvalidOperationException">The instance is read-only.</exception>
-    public WalEngine Wal => _wal ?? throw ReadOnlyError();
-    private readonly WalEngine? _wal;
+    public WalEngine Wal => Volatile.Read(ref _wal) ?? throw ReadOnlyError();
+    private WalEngine? _wal;                 // null when read-only, and on a standby until promoted
     private Lsn _readOnlyEndOfWal;           // set once by OpenForReading
 
     /// <summary>Opened with <see cref="OpenReadOnly(string, WalInstanceOptions?)"/>: nothing can be written.</summary>
@@ -209,7 +227,9 @@ public sealed partial class WalInstance : IDisposable
     /// <summary>The end of the WAL: the insert position, or for a read-only instance the end of the shutdown checkpoint.</summary>
     public Lsn EndOfWal => _wal?.InsertedUpTo ?? _readOnlyEndOfWal;
 
-    private InvalidOperationException ReadOnlyError() => new($"data directory \"{Location}\" is open read-only");
+    private InvalidOperationException ReadOnlyError() => IsStandby
+        ? new StandbyReadOnlyException($"data directory \"{Location}\" is a read-only standby (in recovery, following its primary): writes go to the primary, or promote this standby first")
+        : new($"data directory \"{Location}\" is open read-only");
 
     /// <summary>The buffer pool of data pages.</summary>
     public BufferManager Buffers { get; }

@@ -97,6 +97,12 @@ public sealed record WalInstanceOptions
     /// <summary>Serve PostgreSQL's streaming replication protocol (a walsender server) while open; null (default): none.</summary>
     public Replication.Server.WalSenderOptions? WalSender { get; init; }
 
+    /// <summary>
+    /// Standby settings (primary_conninfo, primary_slot_name, restore_command, ...), used when the
+    /// data directory holds standby.signal; null: read from its postgresql.conf / postgresql.auto.conf.
+    /// </summary>
+    public Standby.StandbyOptions? Standby { get; init; }
+
     /// <summary>Pause between the three attempts at archiving a file. Default 1 s, as PostgreSQL's archiver.</summary>
     public TimeSpan ArchiveRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 

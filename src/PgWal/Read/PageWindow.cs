@@ -10,7 +10,7 @@ namespace PgWal.Read;
 internal sealed class PageWindow
 {
     private readonly IPageSource _source;
-    private readonly WalReaderOptions _options;
+    private WalReaderOptions _options;     // replaced only by SetOptions (a new stop point)
     private readonly WalGeometry _geometry;
     private readonly byte[] _buffer;
     private readonly byte[] _firstPage = new byte[WalGeometry.PageSize];
@@ -44,6 +44,13 @@ internal sealed class PageWindow
     public byte[] Buffer => _buffer;
 
     public WalGeometry Geometry => _geometry;
+
+    /// <summary>New options with the same geometry (WalReader.SetStopAt); cached pages are dropped.</summary>
+    public void SetOptions(WalReaderOptions options)
+    {
+        _options = options;
+        Invalidate();
+    }
 
     /// <summary>Forget cached pages (PostgreSQL's XLogReaderInvalReadState).</summary>
     public void Invalidate()

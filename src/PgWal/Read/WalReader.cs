@@ -41,7 +41,17 @@ public sealed partial class WalReader : IDisposable
     }
 
     /// <summary>The options in force.</summary>
-    public WalReaderOptions Options { get; }
+    public WalReaderOptions Options { get; private set; }
+
+    /// <summary>
+    /// Moves the stop point (a standby reads up to what its walreceiver flushed, which grows).
+    /// Cached pages are dropped; continue with <see cref="BeginRead"/> at the next record.
+    /// </summary>
+    internal void SetStopAt(Lsn stopAt)
+    {
+        Options = Options with { StopAt = stopAt };
+        _window.SetOptions(Options);
+    }
 
     /// <summary>The segment geometry.</summary>
     public WalGeometry Geometry => _geometry;

@@ -131,7 +131,7 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
                 break;
             }
             // As ApplyWalRecord: the switch belongs to the record, so a stop before it stays on the old timeline.
-            replayTimeline = CheckTimelineSwitch(record, replayTimeline);
+            replayTimeline = CheckTimelineSwitch(record, replayTimeline, source.History, logger);
             redo.Apply(record);
             last = record.Lsn;
             end = record.NextLsn;
@@ -204,7 +204,7 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
         => !(control.BackupStartPoint.IsValid || control.BackupEndRequired) || backupEnd.IsValid ? replayedUpTo >= control.MinRecoveryPoint : false;
 
     // checkTimeLineSwitch: a shutdown checkpoint or end-of-recovery record naming another timeline.
-    private TimelineId CheckTimelineSwitch(DecodedRecord record, TimelineId current)
+    internal static TimelineId CheckTimelineSwitch(DecodedRecord record, TimelineId current, TimelineHistory history, ILogger logger)
     {
         if (record.RmgrId != RmgrIds.Xlog)
             return current;
@@ -227,7 +227,7 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
             return current;
         if (prev != current)
             throw new RecoveryException($"unexpected previous timeline ID {prev.Value} (current timeline ID {current.Value}) in checkpoint record at {record.Lsn}");
-        if (next < current || !source.History.Includes(next))
+        if (next < current || !history.Includes(next))
             throw new RecoveryException($"unexpected timeline ID {next.Value} (after {current.Value}) in checkpoint record at {record.Lsn}");
         logger.LogInformation("timeline switch from {Old} to {New} at {Lsn}", current.Value, next.Value, record.Lsn);
         return next;

@@ -66,6 +66,7 @@ internal static class TimelineSwitch
     public static string? Finish(IDataDirectoryStorage storage, WalGeometry geometry, Result result, bool archiving, ILogger logger)
     {
         storage.DeleteFileDurably("recovery.signal");
+        storage.DeleteFileDurably("standby.signal");
         var status = storage.ArchiveStatus;
         string? partial = null;
         if (archiving && result.OldLastSegment is { } last && status != null && storage.Wal.Exists(last) && status.Status(last) == ArchiveStatusKind.None)

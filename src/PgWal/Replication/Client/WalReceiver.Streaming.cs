@@ -59,7 +59,7 @@ public sealed partial class WalReceiver
                         if (_options.Synchronous && !client.HasBufferedMessage)
                         {
                             target.Sync();
-                            Volatile.Write(ref _flushedUpTo, (long)blockpos.Value);
+                            AdvanceFlushed(timeline, blockpos);
                             await SendStatusAsync(client, false).ConfigureAwait(false);
                         }
                         break;
@@ -69,7 +69,7 @@ public sealed partial class WalReceiver
                             if (ReportFlush && target.IsOpen && Volatile.Read(ref _flushedUpTo) < (long)blockpos.Value)
                             {
                                 target.Sync();
-                                Volatile.Write(ref _flushedUpTo, (long)blockpos.Value);
+                                AdvanceFlushed(timeline, blockpos);
                             }
                             await SendStatusAsync(client, false).ConfigureAwait(false);
                         }
@@ -118,7 +118,10 @@ public sealed partial class WalReceiver
             if (_geometry.OffsetInSegment(blockpos) == 0)
             {
                 string path = target.CompleteSegment();
-                Volatile.Write(ref _flushedUpTo, ReportFlush ? (long)blockpos.Value : 0);
+                if (ReportFlush)
+                    AdvanceFlushed(timeline, blockpos);
+                else
+                    Volatile.Write(ref _flushedUpTo, 0);
                 _options.Verbose?.Invoke($"finished segment at {blockpos} (timeline {timeline})");
                 Completed(path, Path.GetFileName(path));
             }
@@ -130,8 +133,41 @@ public sealed partial class WalReceiver
     {
         var write = new Lsn((ulong)Volatile.Read(ref _writtenUpTo));
         var flush = ReportFlush ? new Lsn((ulong)Volatile.Read(ref _flushedUpTo)) : Lsn.Invalid;
-        await client.SendStatusAsync(write, flush, Lsn.Invalid, replyRequested).ConfigureAwait(false);
+        var apply = _options.ApplyPosition?.Invoke() ?? Lsn.Invalid;
+        await client.SendStatusAsync(write, flush, apply, replyRequested).ConfigureAwait(false);
     }
+
+    private void AdvanceFlushed(TimelineId timeline, Lsn upTo)
+    {
+        Volatile.Write(ref _flushedUpTo, (long)upTo.Value);
+        _options.Flushed?.Invoke(timeline, upTo);
+    }
+
+    /// <summary>
+    /// Sends a status update now when streaming (a standby whose replay advanced: remote_apply
+    /// waits on it); otherwise does nothing. Thread-safe; does not wait for the send.
+    /// </summary>
+    public void RequestStatusUpdate()
+    {
+        if (Volatile.Read(ref _streamingClient) is not { } client)
+            return;
+        _ = SendQuietlyAsync(this, client);
+
+        static async Task SendQuietlyAsync(WalReceiver receiver, ReplicationClient client)
+        {
+            try
+            {
+                await receiver.SendStatusAsync(client, false).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // the connection is gone; the streaming loop reports that
+            }
+        }
+    }
+
+    /// <summary>Whether a connection is streaming now.</summary>
+    public bool IsStreaming => Volatile.Read(ref _streamingClient) != null;
 
     private async Task ReportPeriodicallyAsync(ReplicationClient client, CancellationToken stop)
     {

@@ -50,6 +50,12 @@ public sealed record WalReceiverOptions
     public Action<string>? Verbose { get; init; }
     /// <summary>Warnings and errors that do not stop the run (then a retry).</summary>
     public Action<string>? Warning { get; init; }
+    /// <summary>Where to start on each new connection (a standby: where its replay needs WAL; rounded down to a segment), instead of <see cref="StartPosition"/> and the target.</summary>
+    public Func<(TimelineId Timeline, Lsn Start)>? ResumePosition { get; init; }
+    /// <summary>The position reported as applied (a standby's replay position); null reports none, as pg_receivewal.</summary>
+    public Func<Lsn>? ApplyPosition { get; init; }
+    /// <summary>Called after WAL up to the position (on the timeline) became durable; from the streaming task.</summary>
+    public Action<TimelineId, Lsn>? Flushed { get; init; }
 }
 
 /// <summary>How <see cref="WalReceiver.RunAsync"/> ended.</summary>
@@ -186,7 +192,8 @@ public sealed partial class WalReceiver(WalReceiverOptions options)
         string? slot = _options.Slot;
         if (_options.PrepareConnection != null)
             slot = await _options.PrepareConnection(client, stop).ConfigureAwait(false) ?? slot;
-        var (timeline, start) = _options.StartPosition ?? await StartPointAsync(client, system, stop).ConfigureAwait(false);
+        var (timeline, start) = _options.ResumePosition?.Invoke() ?? _options.StartPosition ?? await StartPointAsync(client, system, stop).ConfigureAwait(false);
+        start = _geometry.SegmentStart(_geometry.SegmentOf(start));
         if (timeline > system.Timeline)
             throw new ProtocolException($"starting timeline {timeline} is not present in the server", "0A000");
 
