@@ -40,6 +40,12 @@ public sealed partial class KvStore
             _treeLock.ExitWriteLock();
             ThrowIfFaulted();
         }
+        if (_metaStale)
+        {
+            // The standby underneath was promoted (here or by its trigger file): the tree is as replay left it.
+            _meta = ReadMetaPage();
+            Volatile.Write(ref _metaStale, false);
+        }
         _tx.Begin(_meta);
     }
 
@@ -117,7 +123,7 @@ public sealed partial class KvStore
         }
         hot = _instance.HotStandbyLock;
         if (hot == null)
-            return _meta;
+            return Volatile.Read(ref _metaStale) ? ReadMetaPage() : _meta;
         hot.EnterReadLock();
         try
         {
@@ -156,6 +162,7 @@ public sealed partial class KvStore
         {
             var result = _instance.Promote();
             _meta = ReadMetaPage();
+            Volatile.Write(ref _metaStale, false);
             return result;
         }
         finally

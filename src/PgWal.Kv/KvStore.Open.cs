@@ -19,6 +19,7 @@ public sealed partial class KvStore
         if (KvStoreFiles.LoadMeta(instance, storage, options.Relation, writeMarker: !instance.IsReadOnly && !instance.IsStandby) is { } meta)
         {
             _meta = meta;
+            _metaStale = instance.IsStandby;
         }
         else
         {

@@ -27,6 +27,9 @@ public sealed partial class KvStore : IDisposable
     private readonly TreeReader _reader;
     private readonly KvTransaction _tx;          // reused; guarded by the write lock
     private MetaData _meta;                      // as of the last commit; written under the write lock
+    // Opened on a standby: _meta is not kept up to date by replay; reads take the meta page, and the
+    // first write after a promotion reloads _meta under the write lock.
+    private bool _metaStale;
     private readonly KvMetrics _metrics;
     private volatile Exception? _fault;
     private long _commits, _reads, _writes;

@@ -62,6 +62,23 @@ public sealed partial class WalInstance
     /// <summary>Runs a restartpoint now when replay passed a checkpoint newer than pg_control's; returns whether it did.</summary>
     public bool Restartpoint() => (_restartpoints ?? throw NotStandby()).Run();
 
+    /// <summary>
+    /// Follows another primary from now on (primary_conninfo changed and reloaded): the walreceiver
+    /// reconnects there; with recovery_target_timeline latest, replay follows its timeline (a
+    /// promoted standby's), unless this standby already replayed past the point where it forked.
+    /// </summary>
+    public void ChangePrimary(string? primaryConnInfo, string? primarySlotName = null)
+    {
+        var replay = Volatile.Read(ref _standby) ?? throw NotStandby();
+        var settings = _standbyOptions! with { PrimaryConnInfo = primaryConnInfo, PrimarySlotName = primarySlotName };
+        settings.Connection();   // a bad string is refused before anything changes
+        _standbyOptions = settings;
+        replay.ChangePrimary(settings);
+    }
+
+    /// <summary>On a standby: the walreceiver's last connection error, if any.</summary>
+    public string? StandbyStreamError => Volatile.Read(ref _standby)?.Feed?.LastError;
+
     private InvalidOperationException NotStandby() => new($"data directory \"{Location}\" is not a standby (recovery is not in progress)");
 
     private static StandbyOptions? StandbySettings(IDataDirectoryStorage storage, WalInstanceOptions options, bool readOnly)
@@ -92,6 +109,17 @@ public sealed partial class WalInstance
         Buffers.EndOfWal = () => Lsn.Max(replay.ReplayedUpTo, _control.Current.MinRecoveryPoint);
         _standby = replay;
         _restartpoints = new Restartpoints(replay, _control, Buffers, storage, geometry, settings.RestartpointInterval ?? options.CheckpointTimeout, options.WalKeepSize, _logger);
+        replay.PromoteFileFound = () =>
+        {
+            try
+            {
+                Promote();
+            }
+            catch (Exception e)
+            {
+                _logger.LogError("promotion (trigger file) failed: {Message}", e.Message);
+            }
+        };
         Recovery = new RecoveryResult { ArchiveRecovery = true, Checkpoint = _control.Current.CheckPointLocation, RedoStart = _control.Current.CheckPointCopy.Redo };
         replay.Start();
         _restartpoints.Start();

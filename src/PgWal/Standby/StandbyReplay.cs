@@ -57,14 +57,35 @@ internal sealed partial class StandbyReplay : IDisposable
         _restorer = options.RestorerFor(storage.Location);
         _logger = logger;
         _metrics = metrics;
-        if (options.Connection() is { } connection)
-            Feed = new StandbyWalFeed(connection, _walDirectory, geometry, _start.SystemIdentifier, options, () => ReplayedUpTo, () => _wake.Set(), logger);
+        _feed = NewFeed(options);
         _history = TimelineHistory.Single(_start.CheckPointCopy.ThisTimeline);
         _thread = new Thread(Run) { Name = "pgwal-startup", IsBackground = true };
     }
 
-    /// <summary>The walreceiver; null without primary_conninfo.</summary>
-    public StandbyWalFeed? Feed { get; }
+    /// <summary>The walreceiver; null without primary_conninfo. Replaced whole by ChangePrimary.</summary>
+    public StandbyWalFeed? Feed => Volatile.Read(ref _feed);
+    private StandbyWalFeed? _feed;
+
+    private StandbyWalFeed? NewFeed(StandbyOptions options)
+        => options.Connection() is { } connection
+            ? new StandbyWalFeed(connection, _walDirectory, _geometry, _start.SystemIdentifier, options, () => ReplayedUpTo, () => _wake.Set(), _logger)
+            : null;
+
+    /// <summary>
+    /// primary_conninfo (and primary_slot_name) changed at run time: the walreceiver stops and
+    /// replay connects to the new primary (following its timeline, with recovery_target_timeline latest).
+    /// </summary>
+    public void ChangePrimary(StandbyOptions options)
+    {
+        var feed = NewFeed(options);
+        var old = Interlocked.Exchange(ref _feed, feed);
+        old?.Dispose();
+        _logger.LogInformation("primary_conninfo changed: now following {Primary}", feed?.Primary ?? "the archive only");
+        _wake.Set();
+    }
+
+    /// <summary>Called (on a pool thread) when a "promote" file appears in the data directory.</summary>
+    public Action? PromoteFileFound { get; set; }
 
     /// <summary>The hot-standby lock: replay holds the write side while it applies a record, readers the read side.</summary>
     public ReaderWriterLockSlim ReplayLock { get; } = new(LockRecursionPolicy.NoRecursion);
@@ -200,6 +221,7 @@ internal sealed partial class StandbyReplay : IDisposable
                     continue;
                 }
                 _wake.WaitOne(TimeSpan.FromSeconds(1));
+                CheckPromoteFile();
                 if (_options.TargetTimeline.Kind == RecoveryTimelineKind.Latest && NewerHistoryInPgWal())
                 {
                     streamReader?.Dispose();
@@ -212,6 +234,18 @@ internal sealed partial class StandbyReplay : IDisposable
         {
             streamReader?.Dispose();
         }
+    }
+
+    // pg_ctl promote's trigger: a "promote" file in the data directory (removed when seen).
+    private void CheckPromoteFile()
+    {
+        string path = Path.Combine(_storage.Location, "promote");
+        if (PromoteFileFound is not { } promote || _promote || !File.Exists(path))
+            return;
+        File.Delete(path);
+        _logger.LogInformation("found promote trigger file \"{Path}\"", path);
+        _promote = true;   // stop replaying; the instance's Promote (on another thread) collects the outcome
+        ThreadPool.QueueUserWorkItem(_ => promote());
     }
 
     private TimeSpan Remaining(long since)

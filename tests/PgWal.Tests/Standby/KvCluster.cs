@@ -58,8 +58,17 @@ internal sealed class KvCluster : IDisposable
         return data;
     }
 
+    /// <summary>The port each standby's walsender listens on once it is promoted.</summary>
+    public Dictionary<string, int> StandbyPorts { get; } = [];
+
     public KvOptions StandbyOptions(string name, Func<StandbyOptions, StandbyOptions>? configure = null, int? port = null)
     {
+        if (!StandbyPorts.TryGetValue(name, out int ownPort))
+            StandbyPorts[name] = ownPort = WalSenderFixture.FreePort();
+        var sender = new WalSenderOptions
+        {
+            Listen = new IPEndPoint(IPAddress.Loopback, ownPort), WalSenderTimeout = TimeSpan.FromSeconds(10),
+        }.WithPassword(WalSenderFixture.User, WalSenderFixture.Password);
         var standby = new StandbyOptions
         {
             PrimaryConnInfo = ConnInfo(name, port), StatusInterval = TimeSpan.FromSeconds(1), RetryInterval = TimeSpan.FromMilliseconds(500),
@@ -68,7 +77,11 @@ internal sealed class KvCluster : IDisposable
         return new KvOptions
         {
             CreateIfMissing = false,
-            Instance = new WalInstanceOptions { SharedBuffers = 256, Standby = configure?.Invoke(standby) ?? standby, CheckpointTimeout = TimeSpan.FromSeconds(2) },
+            Instance = new WalInstanceOptions
+            {
+                SharedBuffers = 256, Standby = configure?.Invoke(standby) ?? standby, CheckpointTimeout = TimeSpan.FromSeconds(2), WalSender = sender,
+                MaxWalSize = 16 * SegmentSize, MinWalSize = 4 * SegmentSize,
+            },
         };
     }
 
