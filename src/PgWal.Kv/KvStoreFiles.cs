@@ -48,7 +48,9 @@ internal static class KvStoreFiles
             }
             meta = KvPage.ReadMeta(page.Page);
         }
-        if (meta.Blocks > fileBlocks)
+        // (On a standby, replay keeps extending the file through the buffer pool: blocks it
+        // replayed may not be written yet, and a missing one stops replay, naming it.)
+        if (meta.Blocks > fileBlocks && !instance.IsStandby)
             throw Damaged(instance, $"{path} has {fileBlocks} block(s) but its meta page accounts for {meta.Blocks}: the file was truncated");
         if (!marked && writeMarker)
             WriteMarker(storage, rel);

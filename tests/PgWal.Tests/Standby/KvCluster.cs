@@ -38,6 +38,9 @@ internal sealed class KvCluster : IDisposable
 
     public string PrimaryData { get; }
 
+    /// <summary>Opens the primary again after it was closed (or died), on the same port.</summary>
+    public void RestartPrimary() => Primary = KvStore.Open(PrimaryData, PrimaryOptions);
+
     public int Port { get; }
 
     public KvOptions PrimaryOptions { get; }
