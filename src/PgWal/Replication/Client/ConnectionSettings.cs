@@ -126,6 +126,14 @@ public sealed record ConnectionSettings
                 // A physical walsender is what this client always asks for; accept what says so.
                 "replication" when value is "true" or "on" or "yes" or "1" => s,
                 "replication" => throw new ConnectionSettingsException($"invalid value for parameter \"replication\": \"{value}\" (only physical replication is supported)"),
+                // What pg_basebackup -R writes into primary_conninfo: accepted where their value asks
+                // for nothing this client lacks (it offers SCRAM without channel binding, no GSSAPI).
+                "channel_binding" when value is "prefer" or "disable" => s,
+                "gssencmode" when value is "prefer" or "disable" => s,
+                "target_session_attrs" when value is "any" => s,
+                "sslcompression" or "sslsni" or "ssl_min_protocol_version" or "ssl_max_protocol_version" or "krbsrvname" or "gsslib"
+                    or "keepalives" or "keepalives_idle" or "keepalives_interval" or "keepalives_count" or "tcp_user_timeout" or "options" or "requirepeer" => s,
+                "channel_binding" or "gssencmode" or "target_session_attrs" => throw new ConnectionSettingsException($"unsupported value for connection option \"{keyword}\": \"{value}\""),
                 _ => throw new ConnectionSettingsException($"invalid connection option \"{keyword}\""),
             };
         }
