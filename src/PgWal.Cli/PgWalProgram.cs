@@ -44,6 +44,8 @@ internal static class PgWalProgram
             Archive.ArchiveCommands.Create(),
             Replication.ReceiveWalCommand.Create(),
             Replication.BaseBackupCommand.Create(),
+            Standby.PromoteCommand.Create(),
+            Standby.PromoteCommand.Status(),
         };
         // Listed for `pgwal --help`; dispatched above.
         root.Subcommands.Add(new Command("waldump", "Decode and display WAL, like pg_waldump (run `pgwal waldump --help`)"));

@@ -33,6 +33,9 @@ internal sealed class StopSignals : IDisposable
         _stop.Cancel();
     }
 
+    /// <summary>Asks the run to stop as a signal would (a "quit" typed at a shell).</summary>
+    public void Stop() => _stop.Cancel();
+
     public static string Name(PosixSignal signal) => signal switch
     {
         PosixSignal.SIGINT => "SIGINT",

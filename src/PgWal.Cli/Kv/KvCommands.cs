@@ -111,6 +111,7 @@ internal static class KvCommands
         kv.Subcommands.Add(KvBackupCommands.Backup(dir));
         kv.Subcommands.Add(KvBackupCommands.RestorePoint(dir));
         kv.Subcommands.Add(KvServeCommand.Create(dir));
+        kv.Subcommands.Add(Standby.KvStandbyCommand.Create(dir));
         kv.Subcommands.Add(KvBench.Create(dir));
         kv.Subcommands.Add(KvWorker.Create(dir));
         return kv;

@@ -48,7 +48,7 @@ internal static class KvServeCommand
         return command;
     }
 
-    private static WalSenderOptions SenderOptions(string listen, string? hbaFile, string user, string? passwordFile, string? cert, string? key)
+    internal static WalSenderOptions SenderOptions(string listen, string? hbaFile, string user, string? passwordFile, string? cert, string? key)
     {
         int colon = listen.LastIndexOf(':');
         if (colon <= 0 || !IPAddress.TryParse(listen[..colon].Trim('[', ']'), out var address)
@@ -87,6 +87,7 @@ internal static class KvServeCommand
     {
         using var signals = new StopSignals();
         var server = store.Instance.StartWalSender(options);
+        using var status = new Standby.ServerStatusFile(store, "kv serve");
         Console.WriteLine($"pgwal kv serve: serving \"{store.Instance.Location}\" on {server.EndPoint} (system identifier {store.Instance.ControlFile.SystemIdentifier}); stop with Ctrl-C");
         if (generateMb > 0)
             Generate(store, generateMb, signals.Token);

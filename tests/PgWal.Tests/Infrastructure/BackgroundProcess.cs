@@ -12,9 +12,9 @@ internal sealed partial class BackgroundProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    public BackgroundProcess(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public BackgroundProcess(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, bool input = false)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input, UseShellExecute = false };
         foreach (var a in args)
             psi.ArgumentList.Add(a);
         psi.Environment["LC_ALL"] = "C";
@@ -26,6 +26,13 @@ internal sealed partial class BackgroundProcess : IDisposable
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+    }
+
+    /// <summary>Writes a line to the process's standard input (started with input: true).</summary>
+    public void WriteLine(string line)
+    {
+        _process.StandardInput.WriteLine(line);
+        _process.StandardInput.Flush();
     }
 
     private void Append(string? line)

@@ -27,10 +27,10 @@ internal static class PgTools
     public static ToolResult Waldump(IEnumerable<string> args, string? timeZone = null) => Run(PgWaldump, args, timeZone);
 
     /// <summary>Runs the built `pgwal` (pgwal.dll next to the tests) in a child process.</summary>
-    public static ToolResult Pgwal(IEnumerable<string> args, string? timeZone = null)
+    public static ToolResult Pgwal(IEnumerable<string> args, string? timeZone = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "pgwal.dll");
-        return Run("dotnet", new[] { dll }.Concat(args), timeZone);
+        return Run("dotnet", new[] { dll }.Concat(args), timeZone, environment: environment);
     }
 
     public static ToolResult Run(string file, IEnumerable<string> args, string? timeZone = null, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
