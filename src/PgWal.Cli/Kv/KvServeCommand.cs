@@ -43,12 +43,12 @@ internal static class KvServeCommand
         };
         command.SetAction(p => CommandBoundary.Run("kv serve", () =>
         {
+            var (names, level) = SyncRepSettings(p.GetValue(standbyNames)!, p.GetValue(synchronousCommit)!);
             var options = SenderOptions(p.GetValue(listen)!, p.GetValue(hba), p.GetValue(user)!, p.GetValue(passwordFile), p.GetValue(cert), p.GetValue(key)) with
             {
                 MaxWalSenders = p.GetValue(senders),
                 WalSenderTimeout = TimeSpan.FromSeconds(p.GetValue(timeout)),
             };
-            var (names, level) = SyncRepSettings(p.GetValue(standbyNames)!, p.GetValue(synchronousCommit)!);
             return KvSession.Run(p.GetValue(dir)!, session => Serve(
                 session.Open(create: true, o => o with { SynchronousCommit = level, Instance = o.Instance with { SynchronousStandbyNames = names } }),
                 options, level, p.GetValue(load), p.GetValue(stats), p.GetValue(generate)));

@@ -24,15 +24,18 @@ internal sealed class TestStandby : IAsyncDisposable
     }
 
     /// <summary>Connects as <paramref name="applicationName"/> and streams from the primary's flush position (reporting nothing yet).</summary>
-    public static async Task<TestStandby> StartAsync(WalSenderFixture f, string applicationName)
+    public static Task<TestStandby> StartAsync(WalSenderFixture f, string applicationName) => StartAsync(f.Instance, f.Port, applicationName);
+
+    /// <summary>As above, for <paramref name="instance"/>'s walsender on <paramref name="port"/> (user and password of WalSenderFixture).</summary>
+    public static async Task<TestStandby> StartAsync(WalInstance instance, int port, string applicationName)
     {
         var settings = new ConnectionSettings
         {
-            Host = "127.0.0.1", Port = f.Port, User = WalSenderFixture.User, Password = WalSenderFixture.Password,
+            Host = "127.0.0.1", Port = port, User = WalSenderFixture.User, Password = WalSenderFixture.Password,
             ApplicationName = applicationName, SslMode = SslMode.Disable,
         };
         var client = await ReplicationClient.ConnectAsync(settings);
-        var start = f.Instance.Wal.FlushedUpTo;
+        var start = instance.Wal.FlushedUpTo;
         Assert.Null(await client.StartReplicationAsync(null, start, TimelineId.First));
         return new TestStandby(client, start);
     }
