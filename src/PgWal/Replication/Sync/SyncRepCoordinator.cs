@@ -11,7 +11,7 @@
 // continuations go to the thread pool; blocking waiters are pulsed on their own monitor).
 namespace PgWal.Replication.Sync;
 
-internal sealed partial class SyncRepCoordinator
+internal sealed class SyncRepCoordinator
 {
     internal const int WriteMode = 0, FlushMode = 1, ApplyMode = 2;   // SYNC_REP_WAIT_WRITE/FLUSH/APPLY
     private const int Modes = 3;
@@ -204,6 +204,10 @@ internal sealed partial class SyncRepCoordinator
     /// </summary>
     public void Release()
     {
+        // Without a setting nobody waits (a change of the setting re-evaluates under the lock itself),
+        // so status updates then cost no lock.
+        if (!_names.IsDefined)
+            return;
         lock (_lock)
             ReleaseLocked();
     }
