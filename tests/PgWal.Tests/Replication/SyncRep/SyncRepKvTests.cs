@@ -1,8 +1,10 @@
 // PgWal.Kv on a primary with synchronous replication: a Put at "on" (the default) blocks while the
 // only synchronous standby stalls, and returns once it reports the commit flushed; a Put at
 // "local" returns at once; a cancelled wait throws SyncRepWaitCanceledException with the commit
-// durable and visible locally. `pgwal kv serve` rejects bad --synchronous-* values, naming the
-// option, before it creates anything.
+// durable and visible locally. `pgwal kv serve` with a synchronous pg_receivewal: its load waits
+// without the standby, goes on with it, and SIGTERM stops it while commits wait; bad
+// --synchronous-* values are rejected, naming the option, before anything is created.
+using System.Globalization;
 using System.Net;
 using System.Text;
 using PgWal.Kv;
@@ -63,6 +65,60 @@ public sealed class SyncRepKvTests
         await blocked.WaitAsync(Patience);
         Assert.Equal(Bytes("v1"), store.Get(Bytes("k1")));
     }
+
+    [Fact]
+    public void KvServe_CommitsWaitForASynchronousPgReceivewal_AndAStopCancelsTheWaits()
+    {
+        using var dir = new TempDirectory("synckv");
+        string port = WalSenderFixture.FreePort().ToString(CultureInfo.InvariantCulture);
+        var environment = new Dictionary<string, string> { ["PGWAL_REPLICATION_PASSWORD"] = "sync-pw", ["PGPASSWORD"] = "sync-pw" };
+        string[] connection = ["-h", "127.0.0.1", "-p", port, "-U", "rep"];
+        using var server = new BackgroundProcess(ScratchCluster.DotnetHost, [Path.Combine(AppContext.BaseDirectory, "pgwal.dll"), "kv", "-D", dir.Combine("data"), "serve",
+            "--listen", $"127.0.0.1:{port}", "-U", "rep", "--load", "200", "--stats", "0.3", "--synchronous-standby-names", "FIRST 1 (pg_receivewal)"], environment);
+        WalSenderFixture.WaitUntil(() => server.Output.Contains("serving"), Patience, () => server.Output);
+
+        // No standby yet: each loader's first commit waits (they may start a little apart), then
+        // nothing more is flushed, where 200 puts/s would move it by kilobytes a second.
+        WalSenderFixture.WaitUntil(() => Flushed(server.Output).Count >= 3, Patience, () => server.Output);
+        Lsn stalled = StalledAt(server);
+
+        var slot = PgTools.Run(PgTools.Require("pg_receivewal"), ["--create-slot", "-S", "sync1", .. connection], timeout: Patience, environment: environment);
+        Assert.True(slot.ExitCode == 0, slot.Stderr);
+        string target = dir.Combine("recv");
+        Directory.CreateDirectory(target);
+        using var receiver = new BackgroundProcess(PgTools.Require("pg_receivewal"), ["-D", target, .. connection, "-S", "sync1", "--synchronous", "-v"], environment);
+        WalSenderFixture.WaitUntil(() => server.Output.Contains("application_name=pg_receivewal") && server.Output.Contains("sync_state=sync"), Patience, () => server.Output + receiver.Output);
+        // Confirmed by pg_receivewal, the load goes on.
+        WalSenderFixture.WaitUntil(() => Flushed(server.Output)[^1] > stalled + 20_000, Patience, () => server.Output + receiver.Output);
+
+        // Without it the commits wait again, and SIGTERM still stops the server (cancelling them).
+        receiver.Kill();
+        receiver.WaitForExit(Patience);
+        StalledAt(server);
+        server.Terminate();
+        Assert.Equal(0, server.WaitForExit(Patience));
+        Assert.Contains("SIGTERM received, shutting down", server.Output);
+    }
+
+    // Waits until the flush position stays put for a second (the load is blocked); returns it.
+    private static Lsn StalledAt(BackgroundProcess server)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            Lsn before = Flushed(server.Output)[^1];
+            Thread.Sleep(1000);
+            Lsn after = Flushed(server.Output)[^1];
+            if (after == before)
+                return after;
+            Assert.True(DateTime.UtcNow < deadline, $"the load never stalled: flushed moved from {before} to {after} in a second\n{server.Output}");
+        }
+    }
+
+    // The "-- HH:mm:ss flushed X/X" lines of --stats.
+    private static List<Lsn> Flushed(string output)
+        => output.Split('\n').Where(l => l.StartsWith("-- ", StringComparison.Ordinal) && l.Contains(" flushed ", StringComparison.Ordinal))
+            .Select(l => Lsn.Parse(l[(l.IndexOf(" flushed ", StringComparison.Ordinal) + 9)..].Trim(), CultureInfo.InvariantCulture)).ToList();
 
     [Fact]
     public void KvServe_RejectsBadSynchronousSettings_NamingTheOption()
