@@ -1,5 +1,6 @@
 // KvOptions: how a store is opened — the instance underneath, durability of commits and reads.
 using PgWal.Format;
+using PgWal.Replication.Sync;
 
 namespace PgWal.Kv;
 
@@ -16,11 +17,17 @@ public sealed record KvOptions
     public bool CreateIfMissing { get; init; } = true;
 
     /// <summary>
-    /// True (default): a commit returns once its WAL is durable (fdatasync; concurrent commits share
-    /// one). False: asynchronous commit — it returns at once and the WAL writer makes it durable
-    /// within three times <see cref="PgWal.Write.WalOptions.WalWriterDelay"/>; a crash may lose it.
+    /// PostgreSQL's synchronous_commit for writes that name no level.
+    /// <see cref="SynchronousCommitLevel.On"/> (default): a commit returns once its WAL is durable
+    /// (fdatasync; concurrent commits share one) and, when the instance has synchronous standbys
+    /// (<see cref="WalInstance.SynchronousStandbyNames"/>), once they have flushed it too;
+    /// <see cref="SynchronousCommitLevel.RemoteWrite"/> and <see cref="SynchronousCommitLevel.RemoteApply"/>
+    /// wait for them to write or apply it instead; <see cref="SynchronousCommitLevel.Local"/> waits for
+    /// the local flush only. <see cref="SynchronousCommitLevel.Off"/>: asynchronous commit — it returns
+    /// at once and the WAL writer makes it durable within three times
+    /// <see cref="PgWal.Write.WalOptions.WalWriterDelay"/>; a crash may lose it.
     /// </summary>
-    public bool SynchronousCommit { get; init; } = true;
+    public SynchronousCommitLevel SynchronousCommit { get; init; } = SynchronousCommitLevel.On;
 
     /// <summary>
     /// True (default): a read never returns data a crash could take back — when the leaf it read

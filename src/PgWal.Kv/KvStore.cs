@@ -176,7 +176,7 @@ public sealed partial class KvStore : IDisposable
         Finish(SingleCore(key, value, delete: false, out _));
     }
 
-    /// <summary>As <see cref="Put"/>, waiting for durability asynchronously.</summary>
+    /// <summary>As <see cref="Put(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>, waiting for durability asynchronously.</summary>
     public ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default)
     {
         ValidateKey(key.Span);
@@ -192,7 +192,7 @@ public sealed partial class KvStore : IDisposable
         return existed;
     }
 
-    /// <summary>As <see cref="Delete"/>, waiting for durability asynchronously.</summary>
+    /// <summary>As <see cref="Delete(ReadOnlySpan{byte})"/>, waiting for durability asynchronously.</summary>
     public async ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
     {
         ValidateKey(key.Span);
@@ -204,7 +204,7 @@ public sealed partial class KvStore : IDisposable
     /// <summary>Commits <paramref name="batch"/> atomically; durable when it returns.</summary>
     public void Write(WriteBatch batch) => Finish(WriteCore(batch));
 
-    /// <summary>As <see cref="Write"/>, waiting for durability asynchronously.</summary>
+    /// <summary>As <see cref="Write(WriteBatch)"/>, waiting for durability asynchronously.</summary>
     public ValueTask WriteAsync(WriteBatch batch, CancellationToken cancellationToken = default) => FinishAsync(WriteCore(batch), cancellationToken);
 
     // One put or delete as its own transaction (no WriteBatch: no copy of the key and value).
@@ -268,49 +268,6 @@ public sealed partial class KvStore : IDisposable
         finally
         {
             _treeLock.ExitWriteLock();
-        }
-    }
-
-    // A failure here comes after the commit record was inserted: its outcome is unknown, not failed.
-    private void Finish(Lsn commitEnd)
-    {
-        if (!commitEnd.IsValid)
-            return;
-        try
-        {
-            if (_options.SynchronousCommit)
-                _instance.Wal.Flush(commitEnd);
-            else
-                _instance.Wal.RequestFlush(commitEnd);
-        }
-        catch (IOException e)
-        {
-            throw new CommitOutcomeUnknownException(commitEnd, e);
-        }
-    }
-
-    private ValueTask FinishAsync(Lsn commitEnd, CancellationToken cancellationToken)
-    {
-        if (!commitEnd.IsValid)
-            return default;
-        if (!_options.SynchronousCommit)
-        {
-            _instance.Wal.RequestFlush(commitEnd);
-            return default;
-        }
-        var flush = _instance.Wal.FlushAsync(commitEnd, cancellationToken);
-        return flush.IsCompletedSuccessfully ? default : Wait(flush, commitEnd);
-
-        static async ValueTask Wait(ValueTask flush, Lsn commitEnd)
-        {
-            try
-            {
-                await flush.ConfigureAwait(false);
-            }
-            catch (IOException e)
-            {
-                throw new CommitOutcomeUnknownException(commitEnd, e);
-            }
         }
     }
 }

@@ -143,6 +143,7 @@ public sealed partial class WalInstance
         finally
         {
             _walSender?.Stop(drain: false);
+            _syncRep?.Close();   // commits still waiting for standbys end with SyncRepWaitCanceledException
             _archiver?.Dispose();
             _wal?.Close(flush: shutdownCheckpoint);
             Buffers.Dispose();

@@ -39,6 +39,7 @@ public sealed partial class WalInstance
             server.Dispose();
             throw new InvalidOperationException("the walsender server is already running");
         }
+        SyncRep.Attach(server);   // from now on commits may wait for synchronous standbys
         return server;
     }
 

@@ -103,6 +103,21 @@ public sealed record WalInstanceOptions
     /// </summary>
     public Standby.StandbyOptions? Standby { get; init; }
 
+    /// <summary>
+    /// <c>synchronous_standby_names</c>: the standbys whose confirmation commits wait for
+    /// (<c>FIRST N (a, b)</c>, <c>ANY N (...)</c>, a plain list, <c>*</c>), matched against each
+    /// walsender's application_name. Empty (the default): no synchronous replication. Changeable at
+    /// run time through <see cref="WalInstance.SynchronousStandbyNames"/>; checked when the instance opens.
+    /// </summary>
+    public string SynchronousStandbyNames { get; init; } = "";
+
+    /// <summary>
+    /// <c>synchronous_commit</c>: how far <see cref="WalInstance.WaitForCommit"/> confirms a commit
+    /// when the caller names no level. Default <see cref="Replication.Sync.SynchronousCommitLevel.On"/>
+    /// (flushed locally and, with synchronous standbys, flushed by them).
+    /// </summary>
+    public Replication.Sync.SynchronousCommitLevel SynchronousCommit { get; init; } = Replication.Sync.SynchronousCommitLevel.On;
+
     /// <summary>Pause between the three attempts at archiving a file. Default 1 s, as PostgreSQL's archiver.</summary>
     public TimeSpan ArchiveRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -122,6 +137,10 @@ public sealed record WalInstanceOptions
             throw new ArgumentOutOfRangeException(nameof(MaxWalSize), "max_wal_size and min_wal_size must be positive, wal_keep_size non-negative");
         if (MaxReplicationSlots < 0 || MaxSlotWalKeepSize < -1)
             throw new ArgumentOutOfRangeException(nameof(MaxReplicationSlots), "max_replication_slots must not be negative, max_slot_wal_keep_size at least -1");
+        if (!Enum.IsDefined(SynchronousCommit))
+            throw new ArgumentOutOfRangeException(nameof(SynchronousCommit), SynchronousCommit, "synchronous_commit must be off, local, remote_write, on or remote_apply");
+        if (!Replication.Sync.SynchronousStandbyNames.TryParse(SynchronousStandbyNames, out _, out string? error))
+            throw new ArgumentException(error, nameof(SynchronousStandbyNames));
     }
 }
 

@@ -42,7 +42,7 @@ internal static class KvBench
             PathChecks.DataDirectory(path);
             var options = new KvOptions
             {
-                SynchronousCommit = !p.GetValue(async),
+                SynchronousCommit = p.GetValue(async) ? PgWal.Replication.Sync.SynchronousCommitLevel.Off : PgWal.Replication.Sync.SynchronousCommitLevel.On,
                 Instance = Recovery.RecoveryConfigFile.ApplyArchiveSettings(path, new WalInstanceOptions { SharedBuffers = p.GetValue(buffers) }),
             };
             using var signals = new StopSignals();

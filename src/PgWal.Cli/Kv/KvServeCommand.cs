@@ -4,8 +4,10 @@
 // one replication user whose password comes from PGWAL_REPLICATION_PASSWORD or --password-file
 // (never from the command line). TLS with --ssl-cert/--ssl-key (PEM). --load writes puts at a
 // steady rate (something to stream); --stats prints pg_stat_replication and pg_replication_slots
-// every so many seconds. SIGINT/SIGTERM stop it with a shutdown checkpoint that streaming clients
-// receive before the connection closes.
+// every so many seconds. --synchronous-standby-names and --synchronous-commit make the store's
+// commits wait for synchronous standbys, as PostgreSQL's settings do (a stop cancels those waits).
+// SIGINT/SIGTERM stop it with a shutdown checkpoint that streaming clients receive before the
+// connection closes.
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
@@ -14,6 +16,7 @@ using PgWal.Cli.Common;
 using PgWal.Kv;
 using PgWal.Replication.Auth;
 using PgWal.Replication.Server;
+using PgWal.Replication.Sync;
 
 namespace PgWal.Cli.Kv;
 
@@ -32,20 +35,35 @@ internal static class KvServeCommand
         var load = CliOptions.Int("--load", null, "puts per second to write while serving (0 = none)", 0, 1_000_000, 0);
         var stats = CliOptions.Seconds("--stats", null, "print walsenders and slots every this many seconds (0 = never)", 0, 86400, 0);
         var generate = CliOptions.Int("--generate-mb", null, "first write about this much WAL as fast as possible (batches of 64 puts), then serve", 0, 1 << 20, 0);
+        var standbyNames = new Option<string>("--synchronous-standby-names") { Description = "synchronous_standby_names: standbys (by application_name) whose confirmation commits wait for, such as 'FIRST 1 (a, b)' or 'ANY 2 (*)' (default: none)", DefaultValueFactory = _ => "" };
+        var synchronousCommit = new Option<string>("--synchronous-commit") { Description = "synchronous_commit of the store's commits: off, local, remote_write, on, remote_apply (default on)", DefaultValueFactory = _ => "on" };
         var command = new Command("serve", "Run the store with a walsender: pg_receivewal, pg_basebackup and Npgsql can stream and back it up")
         {
-            listen, hba, user, passwordFile, cert, key, senders, timeout, load, stats, generate,
+            listen, hba, user, passwordFile, cert, key, senders, timeout, load, stats, generate, standbyNames, synchronousCommit,
         };
         command.SetAction(p => CommandBoundary.Run("kv serve", () =>
         {
+            var (names, level) = SyncRepSettings(p.GetValue(standbyNames)!, p.GetValue(synchronousCommit)!);
             var options = SenderOptions(p.GetValue(listen)!, p.GetValue(hba), p.GetValue(user)!, p.GetValue(passwordFile), p.GetValue(cert), p.GetValue(key)) with
             {
                 MaxWalSenders = p.GetValue(senders),
                 WalSenderTimeout = TimeSpan.FromSeconds(p.GetValue(timeout)),
             };
-            return KvSession.Run(p.GetValue(dir)!, session => Serve(session.Open(create: true), options, p.GetValue(load), p.GetValue(stats), p.GetValue(generate)));
+            return KvSession.Run(p.GetValue(dir)!, session => Serve(
+                session.Open(create: true, o => o with { SynchronousCommit = level, Instance = o.Instance with { SynchronousStandbyNames = names } }),
+                options, level, p.GetValue(load), p.GetValue(stats), p.GetValue(generate)));
         }));
         return command;
+    }
+
+    // Checked before the store is opened, so a bad value creates and changes nothing.
+    private static (string Names, SynchronousCommitLevel Level) SyncRepSettings(string names, string level)
+    {
+        if (!SynchronousStandbyNames.TryParse(names, out _, out string? error))
+            throw new UsageException($"invalid --synchronous-standby-names: {error}");
+        if (!SynchronousCommitLevels.TryParse(level, out var parsed))
+            throw new UsageException($"invalid --synchronous-commit \"{level}\": expected one of {SynchronousCommitLevels.AvailableValues}");
+        return (names, parsed);
     }
 
     internal static WalSenderOptions SenderOptions(string listen, string? hbaFile, string user, string? passwordFile, string? cert, string? key)
@@ -83,17 +101,17 @@ internal static class KvServeCommand
         return options;
     }
 
-    private static int Serve(KvStore store, WalSenderOptions options, int putsPerSecond, double statsSeconds, int generateMb)
+    private static int Serve(KvStore store, WalSenderOptions options, SynchronousCommitLevel level, int putsPerSecond, double statsSeconds, int generateMb)
     {
         using var signals = new StopSignals();
         var server = store.Instance.StartWalSender(options);
         using var status = new Standby.ServerStatusFile(store, "kv serve");
         Console.WriteLine($"pgwal kv serve: serving \"{store.Instance.Location}\" on {server.EndPoint} (system identifier {store.Instance.ControlFile.SystemIdentifier}); stop with Ctrl-C");
         if (generateMb > 0)
-            Generate(store, generateMb, signals.Token);
+            Generate(store, level, generateMb, signals.Token);
         var nextStats = DateTime.UtcNow + TimeSpan.FromSeconds(statsSeconds);
         // The load: 4 clients sharing the rate, each committing its puts synchronously (as pgbench -c 4 -R).
-        var loaders = putsPerSecond == 0 ? [] : Enumerable.Range(0, LoadClients).Select(client => Task.Run(() => Load(store, client, putsPerSecond / (double)LoadClients, signals.Token))).ToArray();
+        var loaders = putsPerSecond == 0 ? [] : Enumerable.Range(0, LoadClients).Select(client => Task.Run(() => Load(store, level, client, putsPerSecond / (double)LoadClients, signals.Token))).ToArray();
         while (!signals.Token.IsCancellationRequested)
         {
             if (statsSeconds > 0 && DateTime.UtcNow >= nextStats)
@@ -110,21 +128,28 @@ internal static class KvServeCommand
 
     private const int LoadClients = 4;
 
-    private static void Load(KvStore store, int client, double perSecond, CancellationToken stop)
+    private static void Load(KvStore store, SynchronousCommitLevel level, int client, double perSecond, CancellationToken stop)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         long written = 0;
         while (!stop.IsCancellationRequested)
         {
             long due = (long)(started.Elapsed.TotalSeconds * perSecond);
-            for (; written < due && !stop.IsCancellationRequested; written++)
-                store.Put(System.Text.Encoding.ASCII.GetBytes($"load{client}.{written % 25_000:D5}"), System.Text.Encoding.ASCII.GetBytes($"value {written} at {DateTime.UtcNow:O}"));
+            try
+            {
+                for (; written < due && !stop.IsCancellationRequested; written++)
+                    store.Put(System.Text.Encoding.ASCII.GetBytes($"load{client}.{written % 25_000:D5}"), System.Text.Encoding.ASCII.GetBytes($"value {written} at {DateTime.UtcNow:O}"), level, stop);
+            }
+            catch (SyncRepWaitCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;   // stopping while the commit waited for standbys: it is durable here
+            }
             stop.WaitHandle.WaitOne(2);
         }
     }
 
     // Batches of 64 puts of 1 kB values (keys cycling through 100,000) until that much WAL is flushed.
-    private static void Generate(KvStore store, int megabytes, CancellationToken stop)
+    private static void Generate(KvStore store, SynchronousCommitLevel level, int megabytes, CancellationToken stop)
     {
         var wal = store.Instance.Wal;
         Lsn from = wal.FlushedUpTo;
@@ -139,7 +164,14 @@ internal static class KvServeCommand
                 Random.Shared.NextBytes(value);
                 batch.Put(System.Text.Encoding.ASCII.GetBytes($"gen{n % 100_000:D6}"), value);
             }
-            store.Write(batch);
+            try
+            {
+                store.Write(batch, level, stop);
+            }
+            catch (SyncRepWaitCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
         }
         Console.WriteLine($"pgwal kv serve: generated {(wal.FlushedUpTo - from) / 1048576.0:F1} MB of WAL ({n} puts) in {clock.Elapsed.TotalSeconds:F1} s, flushed up to {wal.FlushedUpTo}");
     }
@@ -149,7 +181,7 @@ internal static class KvServeCommand
         static string Lag(TimeSpan? lag) => lag is { } l ? $"{l.TotalMilliseconds:F1}ms" : "-";
         Console.WriteLine($"-- {DateTime.UtcNow:HH:mm:ss} flushed {instance.Wal.FlushedUpTo}");
         foreach (var s in instance.WalSender!.Snapshot())
-            Console.WriteLine($"walsender pid={s.Pid} user={s.User} application_name={s.ApplicationName} client={s.ClientAddress}:{s.ClientPort} state={s.State} sent={s.SentLsn} write={s.WriteLsn} flush={s.FlushLsn} replay={s.ReplayLsn} write_lag={Lag(s.WriteLag)} flush_lag={Lag(s.FlushLag)} replay_lag={Lag(s.ReplayLag)} slot={s.Slot ?? "-"}");
+            Console.WriteLine($"walsender pid={s.Pid} user={s.User} application_name={s.ApplicationName} client={s.ClientAddress}:{s.ClientPort} state={s.State} sent={s.SentLsn} write={s.WriteLsn} flush={s.FlushLsn} replay={s.ReplayLsn} write_lag={Lag(s.WriteLag)} flush_lag={Lag(s.FlushLag)} replay_lag={Lag(s.ReplayLag)} slot={s.Slot ?? "-"} sync_priority={s.SyncPriority} sync_state={s.SyncState}");
         foreach (var (slot, walStatus, safe) in instance.ReplicationSlotStatus())
             Console.WriteLine($"slot {slot.Name} temporary={slot.Temporary} active={slot.Active} active_pid={(slot.Active ? slot.ActivePid : 0)} restart_lsn={(slot.RestartLsn.IsValid ? slot.RestartLsn : "-")} wal_status={walStatus ?? "-"} safe_wal_size={(safe?.ToString(CultureInfo.InvariantCulture) ?? "-")}");
     }

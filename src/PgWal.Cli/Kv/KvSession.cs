@@ -17,14 +17,18 @@ internal sealed class KvSession(string dir)
     /// <summary>Set by the action once its change is durable: "the put of key ...".</summary>
     public string? DurableChange { get; set; }
 
-    /// <summary>The store opened for writing on the first call; with <paramref name="create"/> (put) created when missing.</summary>
-    public KvStore Open(bool create)
+    /// <summary>
+    /// The store opened for writing on the first call; with <paramref name="create"/> (put) created
+    /// when missing; <paramref name="configure"/> adjusts the options (kv serve's synchronous replication).
+    /// </summary>
+    public KvStore Open(bool create, Func<KvOptions, KvOptions>? configure = null)
     {
         if (_store == null)
         {
             PathChecks.DataDirectory(dir);
             var instance = Recovery.RecoveryConfigFile.ApplyArchiveSettings(dir, new WalInstanceOptions { BackgroundCheckpointer = false });
-            _store = KvStore.Open(dir, new KvOptions { Instance = instance, CreateIfMissing = create });
+            var options = new KvOptions { Instance = instance, CreateIfMissing = create };
+            _store = KvStore.Open(dir, configure?.Invoke(options) ?? options);
         }
         return _store;
     }

@@ -135,7 +135,7 @@ public sealed class KvModelTests
         var delay = TimeSpan.FromMilliseconds(100);
         var options = SmallOptions() with
         {
-            SynchronousCommit = false,
+            SynchronousCommit = PgWal.Replication.Sync.SynchronousCommitLevel.Off,
             DurableReads = false,
             Instance = SmallOptions().Instance with { Wal = new Write.WalOptions { WalWriterDelay = delay } },
         };

@@ -22,4 +22,17 @@ namespace PgWal.Replication.Server;
 /// <param name="Slot">The slot it streams with, if any.</param>
 public sealed record WalSenderInfo(int Pid, string User, string ApplicationName, IPAddress ClientAddress, int ClientPort, DateTimeOffset BackendStart,
     string State, Lsn SentLsn, Lsn WriteLsn, Lsn FlushLsn, Lsn ReplayLsn, TimeSpan? WriteLag, TimeSpan? FlushLag, TimeSpan? ReplayLag,
-    DateTimeOffset? ReplyTime, string? Slot);
+    DateTimeOffset? ReplyTime, string? Slot)
+{
+    /// <summary>
+    /// sync_priority: its position in synchronous_standby_names (1 for every match with ANY); 0 when
+    /// it matches no entry or has reported no flush position.
+    /// </summary>
+    public int SyncPriority { get; init; }
+
+    /// <summary>
+    /// sync_state: "async" (priority 0), "sync" (a synchronous standby now, FIRST), "quorum" (a
+    /// candidate with ANY), or "potential" (matches, but is not chosen now).
+    /// </summary>
+    public string SyncState { get; init; } = "async";
+}

@@ -18,7 +18,7 @@ using PgWal.Write;
 namespace PgWal.Replication.Server;
 
 /// <summary>The walsender server of a <see cref="WalInstance"/>.</summary>
-public sealed class WalSenderServer : IDisposable
+public sealed partial class WalSenderServer : IDisposable
 {
     private readonly WalEngine _wal;
     private readonly IDataDirectoryStorage _storage;
@@ -72,7 +72,7 @@ public sealed class WalSenderServer : IDisposable
     public long BytesSent => Interlocked.Read(ref _bytesSent);
 
     /// <summary>pg_stat_replication: every connected walsender.</summary>
-    public IReadOnlyList<WalSenderInfo> Snapshot() => _sessions.Values.Where(s => s.Counted).Select(s => s.Snapshot()).OrderBy(s => s.Pid).ToList();
+    public IReadOnlyList<WalSenderInfo> Snapshot() => WithSyncState(_sessions.Values.Where(s => s.Counted).Select(s => s.Snapshot()).OrderBy(s => s.Pid).ToList());
 
     internal bool Stopping => Volatile.Read(ref _stopping) != 0;
 
@@ -118,11 +118,6 @@ public sealed class WalSenderServer : IDisposable
     public long BytesSentFromBuffers => Interlocked.Read(ref _bytesFromBuffers);
     private long _bytesFromBuffers;
 
-    /// <summary>A status update arrived (synchronous replication will be released here).</summary>
-    internal void ReplyReceived(WalSenderSession session)
-    {
-    }
-
     internal bool TryCount(WalSenderSession session)
     {
         if (Interlocked.Increment(ref _counted) > Options.MaxWalSenders)
@@ -136,7 +131,10 @@ public sealed class WalSenderServer : IDisposable
     internal void Remove(WalSenderSession session)
     {
         if (_sessions.TryRemove(session.Pid, out _) && session.Counted)
+        {
             Interlocked.Decrement(ref _counted);
+            SyncCandidacyChanged(session);
+        }
     }
 
     internal void Cancel(int pid, int secretKey)

@@ -121,6 +121,7 @@ internal sealed partial class WalSenderSession
             else if (State == "catchup")
             {
                 State = "streaming";
+                _server.SyncCandidacyChanged(this);   // a flush it reported while catching up may count now
             }
             TimeSpan wait = TimeSpan.FromSeconds(1);
             if (timeout > TimeSpan.Zero)
