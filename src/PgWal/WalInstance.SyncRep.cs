@@ -90,7 +90,14 @@ public sealed partial class WalInstance
         var flush = Wal.FlushAsync(commitEnd, cancellationToken);
         if (!flush.IsCompleted)
             return FlushThenWait(flush, commitEnd, effective, cancellationToken);
-        flush.GetAwaiter().GetResult();   // observes the result (and returns a pooled waiter)
+        try
+        {
+            flush.GetAwaiter().GetResult();   // observes the result (and returns a pooled waiter)
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);   // failures arrive through the ValueTask, as for a flush that waited
+        }
         return effective > SynchronousCommitLevel.Local ? SyncRep.WaitAsync(commitEnd, effective, cancellationToken) : default;
     }
 
