@@ -17,10 +17,18 @@ internal static class DemoCommand
         var duration = CliOptions.Seconds("--duration", "-T", "the worker is killed at a random moment between half this and this many seconds", 1, 86400, 10);
         var seed = CliOptions.OptionalInt("--seed", null, "workload and kill-time seed (default: random)", int.MinValue, int.MaxValue);
         var pitr = new Option<bool>("--pitr") { Description = "point-in-time recovery instead: archive, base backup while clients write, restore point, an accident, restore to just before it, verify" };
-        var command = new Command("demo", "Run a crash-safe key-value workload, kill it at a random moment, recover and verify") { dir, clients, duration, seed, pitr };
+        var replication = new Option<bool>("--replication") { Description = "failover instead: a primary and two hot standbys under synchronous replication, kill -9 of the primary, promotion, verification, the other standby following" };
+        var syncNames = new Option<string>("--synchronous-standby-names") { Description = "with --replication: the primary's rule", DefaultValueFactory = _ => "ANY 1 (s1, s2)" };
+        var command = new Command("demo", "Run a crash-safe key-value workload, kill it at a random moment, recover and verify") { dir, clients, duration, seed, pitr, replication, syncNames };
         command.SetAction(p => CommandBoundary.Run("demo", () =>
         {
             int s = p.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000);
+            if (p.GetValue(replication))
+            {
+                PathChecks.DataDirectory(p.GetValue(dir)!);
+                Prepare(p.GetValue(dir)!);
+                return Standby.ReplicationDemo.Demo(Path.Combine(p.GetValue(dir)!, "cluster"), p.GetValue(clients), p.GetValue(duration), s, p.GetValue(syncNames)!);
+            }
             if (!p.GetValue(pitr))
                 return Run(p.GetValue(dir)!, p.GetValue(clients), p.GetValue(duration), s);
             PathChecks.DataDirectory(p.GetValue(dir)!);

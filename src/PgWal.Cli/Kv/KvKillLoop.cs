@@ -123,9 +123,21 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
         var acked = PageTest.AckFile.Read(AckFile, clients);
         var options = KvWorker.Options(DataDirectory);
         using var store = KvStore.Open(DataDirectory, options with { Instance = options.Instance with { BackgroundCheckpointer = false } });
+        var (problem, total, inFlightCommitted, tree) = Check(store, acked, _models);
+        return new Outcome(last, killedAfter, store.Instance.Recovery, total, inFlightCommitted, tree, problem, (int)store.Instance.ControlFile.WalSegmentSize);
+    }
+
+    /// <summary>
+    /// The verdict on a store after its writer died: (a) every acknowledged batch is there, (b) each
+    /// client's keys equal its model after exactly the op the store holds (the acknowledged one or the
+    /// one in flight), (c) the tree's invariants hold. Returns the first problem (or null), the
+    /// acknowledged total, the in-flight ops that committed, and the tree report.
+    /// </summary>
+    public static (string? Problem, ulong Acknowledged, ulong InFlightCommitted, KvTreeReport Tree) Check(KvStore store, ulong[] acked, KvTortureWorkload.ClientModel[] models)
+    {
         string? problem = null;
         ulong inFlightCommitted = 0;
-        for (int c = 0; c < clients && problem == null; c++)
+        for (int c = 0; c < acked.Length && problem == null; c++)
         {
             ulong applied = KvTortureWorkload.LastApplied(store, c);
             if (applied < acked[c])
@@ -135,8 +147,8 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
             else
             {
                 inFlightCommitted += applied - acked[c];
-                _models[c].AdvanceTo(applied);
-                problem = _models[c].Compare(store) is { } difference ? "(b) " + difference : null;
+                models[c].AdvanceTo(applied);
+                problem = models[c].Compare(store) is { } difference ? "(b) " + difference : null;
             }
         }
         var tree = store.CheckTree();
@@ -145,6 +157,6 @@ internal sealed class KvKillLoop(string root, int clients, int seed)
         ulong total = 0;
         foreach (var a in acked)
             total += a;
-        return new Outcome(last, killedAfter, store.Instance.Recovery, total, inFlightCommitted, tree, problem, (int)store.Instance.ControlFile.WalSegmentSize);
+        return (problem, total, inFlightCommitted, tree);
     }
 }

@@ -3,7 +3,9 @@
 // each durable before its (client, op) is appended to the acknowledgement file, which lives
 // outside the data directory. Prints one JSON line when ready and one every 250 ms with the
 // counters the demo displays. Runs until killed (or --duration). Started with --parent-pid, it
-// dies with that parent however the parent ends (ParentWatch).
+// dies with that parent however the parent ends (ParentWatch). With --listen it serves its WAL
+// (password from PGWAL_REPLICATION_PASSWORD) and with --synchronous-standby-names a commit is
+// acknowledged only once the standbys that rule names confirm it (the failover rounds).
 using System.CommandLine;
 using System.Diagnostics;
 using PgWal.Cli.Common;
@@ -21,11 +23,13 @@ internal static class KvWorker
         var ackFile = CliOptions.Path("--ack-file", null, "acknowledgement log (keep it outside the data directory)");
         ackFile.Required = true;
         var duration = CliOptions.Seconds("--duration", "-T", "seconds to run (0 = until killed)", 0, 365 * 86400, 0);
+        var listen = new Option<string?>("--listen") { Description = "serve the WAL here (address:port; password from PGWAL_REPLICATION_PASSWORD)" };
+        var syncNames = new Option<string?>("--synchronous-standby-names") { Description = "synchronous_standby_names (with --listen)" };
         var parent = CliOptions.Int("--parent-pid", null, "die with this process: the parent that started the worker (0 = none)", 0, int.MaxValue, 0);
         parent.Hidden = true;
         var command = new Command("worker", "Run the demo/torture workload until killed (used by `pgwal demo` and `pgwal torture`)")
         {
-            clients, seed, ackFile, duration, parent,
+            clients, seed, ackFile, duration, parent, listen, syncNames,
         };
         command.SetAction(p => CommandBoundary.Run("kv worker", () =>
         {
@@ -34,7 +38,19 @@ internal static class KvWorker
             string path = p.GetValue(dir)!, acks = p.GetValue(ackFile)!;
             PathChecks.DataDirectory(path);
             PathChecks.FileToWrite(acks, "acknowledgement file");
-            return Run(path, p.GetValue(clients), p.GetValue(seed), acks, p.GetValue(duration));
+            var options = Options(path);
+            if (p.GetValue(listen) is { } address)
+            {
+                options = options with
+                {
+                    Instance = options.Instance with
+                    {
+                        WalSender = KvServeCommand.SenderOptions(address, null, "replication", null, null, null),
+                        SynchronousStandbyNames = p.GetValue(syncNames) ?? "",
+                    },
+                };
+            }
+            return Run(path, options, p.GetValue(clients), p.GetValue(seed), acks, p.GetValue(duration));
         }));
         return command;
     }
@@ -55,14 +71,15 @@ internal static class KvWorker
         }),
     };
 
-    private static int Run(string path, int clients, int seed, string ackPath, double seconds)
+    private static int Run(string path, KvOptions options, int clients, int seed, string ackPath, double seconds)
     {
-        using var store = KvStore.Open(path, Options(path));
+        using var store = KvStore.Open(path, options);
         using var acks = new AckFile(ackPath);
         var r = store.Instance.Recovery;
         Emit(new Dictionary<string, object?> { ["event"] = "ready", ["pid"] = Environment.ProcessId, ["crash_recovery"] = r.CrashRecovery, ["records"] = r.Records });
         var clock = Stopwatch.StartNew();
         var threads = new Thread[clients];
+        long acknowledged = 0;
         Exception? failure = null;
         for (int c = 0; c < clients; c++)
         {
@@ -77,6 +94,7 @@ internal static class KvWorker
                     {
                         store.Write(KvTortureWorkload.Batch(seed, client, ++seq, batch));
                         acks.Append(client, seq);
+                        Interlocked.Increment(ref acknowledged);
                     }
                 }
                 catch (Exception e)
@@ -95,7 +113,8 @@ internal static class KvWorker
             {
                 ["event"] = "progress", ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3), ["commits"] = store.Counters.Commits,
                 ["wal_bytes"] = wal.Bytes, ["fsyncs"] = wal.Syncs, ["checkpoints"] = store.Instance.CheckpointsCompleted,
-                ["buffer_hits"] = buffers.Hits, ["buffer_reads"] = buffers.Reads,
+                ["buffer_hits"] = buffers.Hits, ["buffer_reads"] = buffers.Reads, ["flush_lsn"] = store.Instance.Wal.FlushedUpTo.ToString(),
+                ["acknowledged"] = Interlocked.Read(ref acknowledged),
             });
         }
         if (failure != null)

@@ -18,9 +18,11 @@ internal static class TortureCommand
         var minMs = CliOptions.Int("--min-run-ms", null, "shortest run before the kill (after the first commit)", 0, 3_600_000, 100);
         var maxMs = CliOptions.Int("--max-run-ms", null, "longest run before the kill", 0, 3_600_000, 2000);
         var seed = CliOptions.Int("--seed", null, "workload and kill-time seed", int.MinValue, int.MaxValue, 1);
+        var replication = new Option<bool>("--replication") { Description = "failover rounds instead: a primary and two hot standbys, kill -9 of the primary, promotion, verification, the other standby following" };
+        var syncNames = new Option<string>("--synchronous-standby-names") { Description = "with --replication: the primary's rule", DefaultValueFactory = _ => "ANY 1 (s1, s2)" };
         var command = new Command("torture", "Kill the kv workload at random moments, recover and verify, again and again")
         {
-            dir, iterations, clients, minMs, maxMs, seed,
+            dir, iterations, clients, minMs, maxMs, seed, replication, syncNames,
         };
         command.SetAction(p => CommandBoundary.Run("torture", () =>
         {
@@ -32,6 +34,8 @@ internal static class TortureCommand
                 throw new IOException($"directory \"{root}\" is not empty; torture needs a new one");
             Directory.CreateDirectory(root);
             int n = p.GetValue(iterations), s = p.GetValue(seed);
+            if (p.GetValue(replication))
+                return Standby.ReplicationDemo.Torture(Path.Combine(root, "cluster"), n, p.GetValue(clients), TimeSpan.FromMilliseconds(p.GetValue(minMs)), TimeSpan.FromMilliseconds(p.GetValue(maxMs)), s, p.GetValue(syncNames)!);
             var loop = new KvKillLoop(root, p.GetValue(clients), s);
             using var interrupts = new InterruptKillsWorker("pgwal torture", loop);
             var random = new Random(s);

@@ -26,7 +26,9 @@ internal sealed class StandbyWalFeed : IDisposable
     private CancellationTokenSource? _stop;   // of the running connection; guarded by _gate
     private Task? _run;                       // guarded by _gate
     private WalReceiver? _receiver;           // guarded by _gate
-    // What the running connection made durable: position and timeline, written together under _gate.
+    // What the walreceiver made durable: position and timeline, written together under _gate. It
+    // only moves forward on a timeline (a new connection streams its first segment again, the same
+    // bytes), so it says how far this standby's durable WAL goes (pg_last_wal_receive_lsn).
     private Lsn _flushedUpTo;
     private TimelineId _flushedTimeline;
 
@@ -88,8 +90,6 @@ internal sealed class StandbyWalFeed : IDisposable
                 return;
             _stop?.Dispose();
             _stop = new CancellationTokenSource();
-            _flushedUpTo = Lsn.Invalid;
-            _flushedTimeline = timeline;
             var start = _geometry.SegmentStart(_geometry.SegmentOf(from));
             _receiver = new WalReceiver(new WalReceiverOptions
             {
@@ -105,7 +105,10 @@ internal sealed class StandbyWalFeed : IDisposable
                 Flushed = (tli, upTo) =>
                 {
                     lock (_gate)
-                        (_flushedTimeline, _flushedUpTo) = (tli, upTo);
+                    {
+                        if (tli != _flushedTimeline || upTo > _flushedUpTo)
+                            (_flushedTimeline, _flushedUpTo) = (tli, upTo);
+                    }
                     _wake();
                 },
                 Verbose = m => _logger.LogDebug("walreceiver: {Message}", m),
