@@ -29,9 +29,13 @@ internal static class KvBench
         var async = new Option<bool>("--async-commit") { Description = "asynchronous commit (returns before the WAL is durable)" };
         var buffers = CliOptions.Int("--shared-buffers", null, "buffer pool size in 8 kB pages", 16, PageTest.PageTestCommand.MaxSharedBuffers, 32768);
         var json = new Option<bool>("--json") { Description = "print the result as one JSON object (last line)" };
+        var listen = new Option<string?>("--listen") { Description = "serve the WAL here while benchmarking (address:port; password from PGWAL_REPLICATION_PASSWORD)" };
+        var syncNames = new Option<string?>("--synchronous-standby-names") { Description = "with --listen: commits wait for these standbys" };
+        var syncLevel = new Option<string?>("--synchronous-commit") { Description = "off, local, remote_write, on, remote_apply (default on; --async-commit is off)" };
+        var standbys = CliOptions.Int("--wait-for-standbys", null, "with --listen: start only once this many standbys stream", 0, 100, 0);
         var command = new Command("bench", "YCSB-style benchmark of the key-value store (SIGINT/SIGTERM end the run early, with its summary)")
         {
-            workload, keys, keySize, valueSize, batch, clients, duration, distribution, async, buffers, json,
+            workload, keys, keySize, valueSize, batch, clients, duration, distribution, async, buffers, json, listen, syncNames, syncLevel, standbys,
         };
         command.SetAction(p => CommandBoundary.Run("kv bench", () =>
         {
@@ -45,8 +49,26 @@ internal static class KvBench
                 SynchronousCommit = p.GetValue(async) ? PgWal.Replication.Sync.SynchronousCommitLevel.Off : PgWal.Replication.Sync.SynchronousCommitLevel.On,
                 Instance = Recovery.RecoveryConfigFile.ApplyArchiveSettings(path, new WalInstanceOptions { SharedBuffers = p.GetValue(buffers) }),
             };
+            if (p.GetValue(syncLevel) is { } levelName)
+            {
+                if (!PgWal.Replication.Sync.SynchronousCommitLevels.TryParse(levelName, out var level))
+                    throw new UsageException($"invalid --synchronous-commit \"{levelName}\": expected one of {PgWal.Replication.Sync.SynchronousCommitLevels.AvailableValues}");
+                options = options with { SynchronousCommit = level };
+            }
+            if (p.GetValue(listen) is { } address)
+            {
+                options = options with
+                {
+                    Instance = options.Instance with
+                    {
+                        WalSender = KvServeCommand.SenderOptions(address, null, "replication", null, null, null),
+                        SynchronousStandbyNames = p.GetValue(syncNames) ?? "",
+                    },
+                };
+            }
             using var signals = new StopSignals();
             using var store = KvStore.Open(path, options);
+            WaitForStandbys(store, p.GetValue(standbys), signals.Token);
             return Run(store, s, signals);
         }));
         return command;
@@ -64,6 +86,21 @@ internal static class KvBench
 
         /// <summary>The read share of the mix (load/commit: 0).</summary>
         public int ReadPercent => Workload switch { "read" or "C" => 100, "A" => 50, "B" => 95, _ => 0 };
+    }
+
+    // A benchmark of synchronous commits starts once its standbys stream (until then commits only wait).
+    private static void WaitForStandbys(KvStore store, int count, CancellationToken stop)
+    {
+        if (count == 0)
+            return;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        Console.Error.WriteLine($"pgwal kv bench: waiting for {count} standby(s) to stream from {store.Instance.WalSender?.EndPoint}");
+        while (store.Instance.WalSender!.Snapshot().Count(w => w.State == "streaming") < count)
+        {
+            if (DateTime.UtcNow > deadline || stop.IsCancellationRequested)
+                throw new TimeoutException($"only {store.Instance.WalSender.Snapshot().Count(w => w.State == "streaming")} of {count} standbys stream after 120 s");
+            Thread.Sleep(100);
+        }
     }
 
     internal static byte[] Key(long i, int size) => Encoding.ASCII.GetBytes(i.ToString().PadLeft(size, '0'));
