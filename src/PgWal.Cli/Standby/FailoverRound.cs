@@ -98,10 +98,28 @@ internal sealed class FailoverRound(string root, int clients, int seed, string s
 
     private Outcome Failover(Dictionary<string, KvStore> standbys, Dictionary<string, int> ports, double seconds, long commits, Stopwatch killed)
     {
-        // The most advanced standby: the highest position its walreceiver made durable.
-        var (promotedName, promoted) = standbys.MaxBy(s => s.Value.Instance.ReceivedUpTo.Value);
+        // The most advanced standby. Once the primary is gone each standby replays all its pg_wal
+        // holds (also what its walreceiver wrote but had not yet reported flushed), so the positions
+        // are compared once neither moves any more, as a failover manager compares them only when the
+        // standbys are idle: promoting one that is behind another would leave that other one past
+        // the fork, unable to follow.
+        Lsn End(KvStore s) => Lsn.Max(s.Instance.ReceivedUpTo, s.Instance.ReplayedUpTo);
+        var settle = Stopwatch.StartNew();
+        var quiet = Stopwatch.StartNew();
+        var last = standbys.Values.Select(End).ToArray();
+        while (quiet.Elapsed < TimeSpan.FromMilliseconds(300) && settle.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            Thread.Sleep(25);
+            var now = standbys.Values.Select(End).ToArray();
+            if (!now.SequenceEqual(last))
+            {
+                last = now;
+                quiet.Restart();
+            }
+        }
+        var (promotedName, promoted) = standbys.MaxBy(s => End(s.Value).Value);
         var (otherName, other) = standbys.First(s => s.Key != promotedName);
-        Lsn promotedFlush = promoted.Instance.ReceivedUpTo, otherFlush = other.Instance.ReceivedUpTo;
+        Lsn promotedFlush = End(promoted), otherFlush = End(other);
         var recovery = promoted.Promote();
         var failoverTime = killed.Elapsed;
         var acked = PageTest.AckFile.Read(AckFile, clients);

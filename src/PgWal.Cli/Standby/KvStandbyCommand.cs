@@ -49,6 +49,7 @@ internal static class KvStandbyCommand
                 instance = instance with { WalSender = KvServeCommand.SenderOptions(address, null, p.GetValue(user)!, p.GetValue(passwordFile), null, null) };
             Console.WriteLine($"pgwal kv standby: opening \"{data}\" (waits for a consistent state)");
             using var store = KvStore.Open(data, new KvOptions { Instance = instance, CreateIfMissing = false });
+            using var reload = ReloadOnSighup(store, data, settings.PrimaryConnInfo, settings.PrimarySlotName);
             return Run(store, data, p.GetValue(stats));
         }));
         return command;
@@ -73,6 +74,36 @@ internal static class KvStandbyCommand
         }
         Console.WriteLine($"pgwal kv standby: {signals.Received ?? "quit"} received, shutting down");
         return ExitCodes.Success;
+    }
+
+    // SIGHUP, as PostgreSQL's reload: primary_conninfo / primary_slot_name read again from the
+    // configuration files; when they changed, the walreceiver reconnects to the new primary.
+    private static System.Runtime.InteropServices.PosixSignalRegistration ReloadOnSighup(KvStore store, string data, string? conninfo, string? slot)
+    {
+        var gate = new object();
+        return System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            lock (gate)
+            {
+                try
+                {
+                    var now = PgWal.Standby.StandbyOptions.FromConfiguration(data);
+                    if (!store.Instance.IsStandby || (now.PrimaryConnInfo == conninfo && now.PrimarySlotName == slot))
+                    {
+                        Console.WriteLine("pgwal kv standby: SIGHUP: configuration reloaded, primary_conninfo unchanged");
+                        return;
+                    }
+                    store.Instance.ChangePrimary(now.PrimaryConnInfo, now.PrimarySlotName);
+                    (conninfo, slot) = (now.PrimaryConnInfo, now.PrimarySlotName);
+                    Console.WriteLine("pgwal kv standby: SIGHUP: primary_conninfo changed, following the new primary");
+                }
+                catch (Exception e) when (e is RecoveryException or InvalidOperationException or IOException)
+                {
+                    Console.Error.WriteLine($"pgwal kv standby: SIGHUP: configuration not reloaded: {e.Message}");
+                }
+            }
+        });
     }
 
     private static string Describe(KvStore store) => store.Instance.IsStandby ? "the primary" : "nothing (promoted)";

@@ -17,7 +17,7 @@ internal static class ReplicationDemo
         var o = round.Run(TimeSpan.FromSeconds(seconds / 2), TimeSpan.FromSeconds(seconds), new Random(seed), display.Show);
         display.End();
         Console.WriteLine($"SIGKILL: primary killed after {o.KilledAfterSeconds:F1} s, {o.Commits:N0} commits");
-        Console.WriteLine($"failover: promoted {o.Promoted} (flushed up to {o.PromotedFlush}; the other had {o.OtherFlush}) in {o.FailoverTime.TotalMilliseconds:F0} ms from the kill to accepting writes; timeline 2 begins at {o.SwitchPoint}");
+        Console.WriteLine($"failover: promoted {o.Promoted} (its WAL reaches {o.PromotedFlush}; the other's {o.OtherFlush}) in {o.FailoverTime.TotalMilliseconds:F0} ms from the kill to accepting writes; timeline 2 begins at {o.SwitchPoint}");
         if (o.Problem != null)
         {
             CommandBoundary.Error("pgwal demo", $"VERIFICATION FAILED: {o.Problem}");

@@ -88,6 +88,8 @@ internal sealed class ServerStatusFile : IDisposable
             Lag(json, "flush_lag_ms", s.FlushLag);
             Lag(json, "replay_lag_ms", s.ReplayLag);
             json.WriteString("slot", s.Slot);
+            json.WriteNumber("sync_priority", s.SyncPriority);
+            json.WriteString("sync_state", s.SyncState);
             json.WriteEndObject();
         }
         json.WriteEndArray();

@@ -121,7 +121,14 @@ public sealed class ArchiverFaultTests
         var geometry = new WalGeometry(1 << 20);
         Assert.Equal(Enumerable.Range(1, archived.Length).Select(s => SegmentFileName.Format(TimelineId.First, new SegmentNumber((ulong)s), geometry)), archived);
         Assert.True(archived.Length >= 4, $"{archived.Length} archived");
-        foreach (var name in archived)
+        // A segment archived before the shutdown checkpoint may be recycled by it (it is .done): the
+        // copies are compared where the originals are still there (at least the last ones).
+        int compared = 0;
+        foreach (var name in archived.Where(n => File.Exists(Path.Combine(data, "pg_wal", n!))))
+        {
             Assert.Equal(File.ReadAllBytes(Path.Combine(target, name!)), File.ReadAllBytes(Path.Combine(data, "pg_wal", name!)));
+            compared++;
+        }
+        Assert.True(compared >= 1, "no archived segment left in pg_wal to compare");
     }
 }

@@ -23,6 +23,8 @@ public sealed partial class WalReceiver
         bool stopping = false;   // we sent CopyDone: WAL still in flight is ignored
         Volatile.Write(ref _writtenUpTo, (long)start.Value);
         Volatile.Write(ref _flushedUpTo, ReportFlush ? (long)start.Value : 0);
+        if (ReportFlush)
+            _options.Flushed?.Invoke(timeline, start);   // what precedes the start is durable already: reported as flushed
         await SendStatusAsync(client, false).ConfigureAwait(false);
 
         using var reporterStop = new CancellationTokenSource();
