@@ -171,6 +171,7 @@ internal sealed partial class StandbyReplay : IDisposable
             {
                 if (_stop)
                     return null;
+                CheckPromoteFile();
                 if (_promote)
                 {
                     streamReader?.Dispose();
@@ -188,11 +189,11 @@ internal sealed partial class StandbyReplay : IDisposable
                         ReadAvailable(reader, Lsn.Invalid);
                     if (Feed == null)
                     {
-                        _wake.WaitOne(_options.RetryInterval);   // archive only: ask it again later
+                        WaitAWhile(_options.RetryInterval);   // archive only: ask it again later
                         continue;
                     }
-                    if (lastFeedStart != 0 && Remaining(lastFeedStart) > TimeSpan.Zero)
-                        _wake.WaitOne(Remaining(lastFeedStart));
+                    while (lastFeedStart != 0 && Remaining(lastFeedStart) > TimeSpan.Zero && !_stop && !_promote)
+                        WaitAWhile(Remaining(lastFeedStart));
                     if (_stop || _promote)
                         continue;
                     Feed.Start(_history.TimelineOf(_next), _next);
@@ -220,8 +221,7 @@ internal sealed partial class StandbyReplay : IDisposable
                     phase = Phase.Archive;   // streaming ended: what the archive (and pg_wal) has, then connect again
                     continue;
                 }
-                _wake.WaitOne(TimeSpan.FromSeconds(1));
-                CheckPromoteFile();
+                WaitAWhile(TimeSpan.FromSeconds(1));
                 if (_options.TargetTimeline.Kind == RecoveryTimelineKind.Latest && NewerHistoryInPgWal())
                 {
                     streamReader?.Dispose();
@@ -233,6 +233,20 @@ internal sealed partial class StandbyReplay : IDisposable
         finally
         {
             streamReader?.Dispose();
+        }
+    }
+
+    // Waits for a wake-up (WAL flushed, promote, stop) or the time, at most 100 ms at a time: the
+    // promote trigger file is looked for in between, so it takes effect at once.
+    private void WaitAWhile(TimeSpan time)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(time.TotalSeconds * Stopwatch.Frequency);
+        while (!_stop && !_promote)
+        {
+            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), until);
+            if (left <= TimeSpan.Zero || _wake.WaitOne(left < TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100)))
+                return;
+            CheckPromoteFile();
         }
     }
 

@@ -1,8 +1,10 @@
 // LagTracker: PostgreSQL's walsender lag tracking, simplified. Each time WAL is sent, the end of
 // what was sent and the time it was flushed locally (when the walsender saw it) go into a ring;
 // when the client reports a write, flush or apply position, the lag is the time since the newest
-// sample at or below it was flushed. A client reporting everything sent (caught up and idle) has
-// no lag to show: the lags are cleared, as pg_stat_replication's are.
+// sample at or below it was flushed; a report that passes no new sample keeps the last lag. As in
+// PostgreSQL's ProcessStandbyReplyMessage, a client that reports everything sent as applied in two
+// replies in a row is caught up and idle (the second reply came from its status interval): the lags
+// are cleared. A client that applies nothing (pg_receivewal) keeps its last measured lags.
 using System.Diagnostics;
 
 namespace PgWal.Replication.Server;
@@ -14,6 +16,7 @@ internal sealed class LagTracker
     private readonly object _lock = new();
     private int _head, _count;
     private TimeSpan? _write, _flush, _apply;
+    private bool _fullyAppliedLastTime;
 
     /// <summary>WAL up to <paramref name="sentUpTo"/>, flushed at <paramref name="flushedTicks"/>, was sent.</summary>
     public void Sent(Lsn sentUpTo, long flushedTicks)
@@ -43,13 +46,23 @@ internal sealed class LagTracker
             _apply = LagOf(apply, _apply);
             // Forget samples everything has passed.
             ulong slowest = Math.Min(write.Value, flush.IsValid ? flush.Value : write.Value);
+            if (apply.IsValid)
+                slowest = Math.Min(slowest, apply.Value);   // a standby's replay lag needs the samples its flush passed
             while (_count > 0 && _samples[_head].Lsn <= slowest)
             {
                 _head = (_head + 1) % Capacity;
                 _count--;
             }
-            if (write == sent && (!flush.IsValid || flush == sent) && (!apply.IsValid || apply == sent) && _count == 0)
-                _write = _flush = _apply = null;
+            if (apply == sent)
+            {
+                if (_fullyAppliedLastTime)
+                    _write = _flush = _apply = null;
+                _fullyAppliedLastTime = true;
+            }
+            else
+            {
+                _fullyAppliedLastTime = false;
+            }
         }
     }
 
