@@ -179,6 +179,8 @@ internal sealed class FailoverRound(string root, int clients, int seed, string s
                     ConsistencyTimeout = TimeSpan.FromSeconds(60),
                 },
                 WalSender = new WalSenderOptions { Listen = new IPEndPoint(IPAddress.Loopback, ownPort) }.WithPassword("replication", _password),
+                // wal_keep_size: the one promoted keeps the WAL a slower standby still needs to follow it.
+                WalKeepSize = 64L << 20,
             },
         };
     }

@@ -11,6 +11,8 @@ public sealed partial class WalReceiver
 {
     private enum StreamResult { Stopped, EndOfStream, ServerShutdown }
 
+    private const ulong SyncEveryBytes = 256 * 1024;
+
     private bool _reportFlush;   // slot in use or synchronous: flush is reported (set per stream)
 
     private bool ReportFlush => _reportFlush;
@@ -58,7 +60,11 @@ public sealed partial class WalReceiver
                         }
                         blockpos = WriteData(target, timeline, blockpos, message);
                         Volatile.Write(ref _writtenUpTo, (long)blockpos.Value);
-                        if (_options.Synchronous && !client.HasBufferedMessage)
+                        // Synchronous: fsync and report once the messages that arrived together are
+                        // written — and, under a stream that never pauses, at least every
+                        // SyncEveryBytes, or the flush position (all a synchronous primary and the
+                        // standby's replay wait for) would not move until a segment ends.
+                        if (_options.Synchronous && (!client.HasBufferedMessage || blockpos - Lsn.Max(new Lsn((ulong)Volatile.Read(ref _flushedUpTo)), start) >= SyncEveryBytes))
                         {
                             target.Sync();
                             AdvanceFlushed(timeline, blockpos);
