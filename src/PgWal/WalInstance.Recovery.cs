@@ -30,15 +30,15 @@ public sealed partial class WalInstance
         return settings;
     }
 
-    private ArchiveWalSource NewArchiveSource(IDataDirectoryStorage storage, WalGeometry geometry, ArchiveRecoveryOptions settings, TimelineId timeline)
-        => new(Path.Combine(storage.Location, "pg_wal"), geometry, settings.RestorerFor(storage.Location), storage.ArchiveStatus,
-            TimelineHistory.Single(timeline), _logger);
+    // The archive (through the restorer, when there is one) and pg_wal, as archive recovery and standbys read them.
+    private ArchiveWalSource NewArchiveSource(IDataDirectoryStorage storage, WalGeometry geometry, Archive.IWalRestorer? restorer, TimelineId timeline)
+        => new(Path.Combine(storage.Location, "pg_wal"), geometry, restorer, storage.ArchiveStatus, TimelineHistory.Single(timeline), _logger);
 
     // Replays from the archive; returns the state to continue from and the new timeline.
     private (StartupRecovery.State State, TimelineSwitch.Result Switch) RecoverFromArchive(IDataDirectoryStorage storage, ControlFileData control,
         WalGeometry geometry, WalInstanceOptions options, ArchiveRecoveryOptions settings)
     {
-        using var source = NewArchiveSource(storage, geometry, settings, control.CheckPointCopy.ThisTimeline);
+        using var source = NewArchiveSource(storage, geometry, settings.RestorerFor(storage.Location), control.CheckPointCopy.ThisTimeline);
         if (control.State is DatabaseState.InProduction or DatabaseState.InCrashRecovery or DatabaseState.ShuttingDown && !control.BackupStartPoint.IsValid)
         {
             // A directory that crashed: what its pg_wal holds was acknowledged, so it is only

@@ -90,9 +90,6 @@ public sealed partial class WalInstance
         return options.Standby ?? StandbyOptions.FromConfiguration(storage.Location);
     }
 
-    private ArchiveWalSource NewStandbySource(IDataDirectoryStorage storage, WalGeometry geometry, StandbyOptions settings, TimelineId timeline)
-        => new(Path.Combine(storage.Location, "pg_wal"), geometry, settings.RestorerFor(storage.Location), storage.ArchiveStatus, TimelineHistory.Single(timeline), _logger);
-
     private void OpenStandby(IDataDirectoryStorage storage, WalGeometry geometry, WalInstanceOptions options, StandbyOptions settings)
     {
         if (_control.Current.State != DatabaseState.InArchiveRecovery)
@@ -143,7 +140,7 @@ public sealed partial class WalInstance
             var outcome = replay.Promote();
             _restartpoints!.Dispose();
             var geometry = new WalGeometry((int)_control.Current.WalSegmentSize);
-            using var source = NewStandbySource(_storage, geometry, _standbyOptions!, outcome.TargetTimeline);
+            using var source = NewArchiveSource(_storage, geometry, _standbyOptions!.RestorerFor(Location), outcome.TargetTimeline);
             var result = TimelineSwitch.Begin(_storage, geometry, source, outcome, _options.ArchiveMode != ArchiveMode.Off, _logger);
             outcome.State.Result = outcome.State.Result with { NewTimeline = result.Timeline };
             SyncWal(geometry, outcome.EndOfLogTimeline);

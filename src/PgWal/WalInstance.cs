@@ -44,8 +44,9 @@ public sealed partial class WalInstance : IDisposable
         var archiveRecovery = standby == null ? ArchiveRecoverySettings(storage, options, readOnly) : null;
         if (!readOnly)
             stored = BackupRecovery.Begin(storage, stored, c => _control.Update(_ => c), _logger,
-                archiveRecovery != null ? tli => NewArchiveSource(storage, new WalGeometry((int)stored.WalSegmentSize), archiveRecovery, tli)
-                : standby != null ? tli => NewStandbySource(storage, new WalGeometry((int)stored.WalSegmentSize), standby, tli) : null);
+                archiveRecovery != null || standby != null
+                    ? tli => NewArchiveSource(storage, new WalGeometry((int)stored.WalSegmentSize), archiveRecovery?.RestorerFor(storage.Location) ?? standby!.RestorerFor(storage.Location), tli)
+                    : null);
         var geometry = new WalGeometry((int)stored.WalSegmentSize);
         var timeline = stored.CheckPointCopy.ThisTimeline;
         Buffers = new BufferManager(storage.Relations, options.SharedBuffers, stored.DataChecksumVersion != 0) { ReadOnly = readOnly };

@@ -43,18 +43,31 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
     public Outcome Run()
     {
         var checkPoint = control.CheckPointCopy;
+        source.History = HistoryToFollow(source, control, options.TargetTimeline);
+        source.OldestKept = SegmentFileName.Format(checkPoint.ThisTimeline, geometry.SegmentOf(checkPoint.Redo), geometry);
+        logger.LogInformation("{Start}", StartMessage(options.Target));
+        return Replay(checkPoint, source.History.Target);
+    }
+
+    /// <summary>
+    /// The timeline history recovery follows (recovery_target_timeline: latest probes
+    /// <paramref name="source"/> for newer history files), checked to contain the starting checkpoint.
+    /// </summary>
+    internal static TimelineHistory HistoryToFollow(ArchiveWalSource source, ControlFileData control, RecoveryTimeline wanted)
+    {
+        var checkPoint = control.CheckPointCopy;
         var startTimeline = control.MinRecoveryPointTimeline > checkPoint.ThisTimeline ? control.MinRecoveryPointTimeline : checkPoint.ThisTimeline;
-        var target = options.TargetTimeline.Kind switch
+        var target = wanted.Kind switch
         {
             RecoveryTimelineKind.Latest => source.FindNewestTimeline(startTimeline),
             RecoveryTimelineKind.Current => startTimeline,
-            _ => options.TargetTimeline.Id,
+            _ => wanted.Id,
         };
-        source.History = LoadHistory(target);
+        var history = LoadHistory(source, target);
         TimelineId onHistory;
         try
         {
-            onHistory = source.History.TimelineOf(control.CheckPointLocation);
+            onHistory = history.TimelineOf(control.CheckPointLocation);
         }
         catch (InvalidDataException e)
         {
@@ -62,13 +75,12 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
         }
         if (onHistory != checkPoint.ThisTimeline)
             throw new RecoveryException($"requested timeline {target.Value} is not a child of this server's history: latest checkpoint is at {control.CheckPointLocation} on timeline {checkPoint.ThisTimeline.Value}, " +
-                $"but in the history of the requested timeline, the server forked off from that timeline at {source.History.Entries.FirstOrDefault(e => e.Timeline == checkPoint.ThisTimeline).End}");
-        source.OldestKept = SegmentFileName.Format(checkPoint.ThisTimeline, geometry.SegmentOf(checkPoint.Redo), geometry);
-        logger.LogInformation("{Start}", StartMessage(options.Target));
-        return Replay(checkPoint, target);
+                $"but in the history of the requested timeline, the server forked off from that timeline at {history.Entries.FirstOrDefault(e => e.Timeline == checkPoint.ThisTimeline).End}");
+        return history;
     }
 
-    private TimelineHistory LoadHistory(TimelineId target)
+    /// <summary>The history of <paramref name="target"/> (its history file from the archive or pg_wal; none for timeline 1).</summary>
+    internal static TimelineHistory LoadHistory(ArchiveWalSource source, TimelineId target)
     {
         if (target == TimelineId.First)
             return TimelineHistory.Single(target);
@@ -200,8 +212,14 @@ internal sealed class ArchiveRecovery(ArchiveWalSource source, WalGeometry geome
         };
     }
 
-    private bool Consistent(Lsn replayedUpTo, Lsn backupEnd)
-        => !(control.BackupStartPoint.IsValid || control.BackupEndRequired) || backupEnd.IsValid ? replayedUpTo >= control.MinRecoveryPoint : false;
+    private bool Consistent(Lsn replayedUpTo, Lsn backupEnd) => IsConsistent(control, replayedUpTo, backupEnd);
+
+    /// <summary>
+    /// Whether replay up to <paramref name="replayedUpTo"/> is a consistent state: the end of the base
+    /// backup (when recovering one) replayed at <paramref name="backupEnd"/>, and minRecoveryPoint reached.
+    /// </summary>
+    internal static bool IsConsistent(ControlFileData control, Lsn replayedUpTo, Lsn backupEnd)
+        => (!(control.BackupStartPoint.IsValid || control.BackupEndRequired) || backupEnd.IsValid) && replayedUpTo >= control.MinRecoveryPoint;
 
     // checkTimeLineSwitch: a shutdown checkpoint or end-of-recovery record naming another timeline.
     internal static TimelineId CheckTimelineSwitch(DecodedRecord record, TimelineId current, TimelineHistory history, ILogger logger)

@@ -58,30 +58,9 @@ internal sealed partial class StandbyReplay
 
     private void BeginReplay()
     {
-        var control = _start;
-        var checkPoint = control.CheckPointCopy;
-        var startTimeline = control.MinRecoveryPointTimeline > checkPoint.ThisTimeline ? control.MinRecoveryPointTimeline : checkPoint.ThisTimeline;
-        using (var probe = new ArchiveWalSource(_walDirectory, _geometry, _restorer, _storage.ArchiveStatus, TimelineHistory.Single(startTimeline), _logger))
-        {
-            var target = _options.TargetTimeline.Kind switch
-            {
-                RecoveryTimelineKind.Latest => probe.FindNewestTimeline(startTimeline),
-                RecoveryTimelineKind.Current => startTimeline,
-                _ => _options.TargetTimeline.Id,
-            };
-            _history = LoadHistory(probe, target);
-        }
-        TimelineId onHistory;
-        try
-        {
-            onHistory = _history.TimelineOf(control.CheckPointLocation);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new RecoveryException(e.Message);
-        }
-        if (onHistory != checkPoint.ThisTimeline)
-            throw new RecoveryException($"requested timeline {_history.Target.Value} is not a child of this server's history: latest checkpoint is at {control.CheckPointLocation} on timeline {checkPoint.ThisTimeline.Value}");
+        var checkPoint = _start.CheckPointCopy;
+        using (var probe = NewSource(_restorer))
+            _history = ArchiveRecovery.HistoryToFollow(probe, _start, _options.TargetTimeline);
         _redo = new RedoApplier(_managers, _buffers, checkPoint);
         _next = checkPoint.Redo;
         _replayTimeline = checkPoint.ThisTimeline;
@@ -92,22 +71,6 @@ internal sealed partial class StandbyReplay
             MarkConsistent();
         _clock.Start();
         _logger.LogInformation("entering standby mode; redo starts at {Redo} on timeline {Timeline}", checkPoint.Redo, _history.Target.Value);
-    }
-
-    private static TimelineHistory LoadHistory(ArchiveWalSource source, TimelineId target)
-    {
-        if (target == TimelineId.First)
-            return TimelineHistory.Single(target);
-        string text = source.FetchHistory(target)
-            ?? throw new RecoveryException($"recovery target timeline {target.Value} does not exist (no {TimelineHistory.FileName(target)} in the archive or pg_wal)");
-        try
-        {
-            return TimelineHistory.Parse(text, target, TimelineHistory.FileName(target));
-        }
-        catch (InvalidDataException e)
-        {
-            throw new RecoveryException(e.Message);
-        }
     }
 
     // Replays from _next until the reader stops (at stopAt, or the end of what the source has).
@@ -193,8 +156,7 @@ internal sealed partial class StandbyReplay
         }
     }
 
-    private bool Consistent()
-        => (!(_start.BackupStartPoint.IsValid || _start.BackupEndRequired) || _backupEnd.IsValid) && _next >= _start.MinRecoveryPoint;
+    private bool Consistent() => ArchiveRecovery.IsConsistent(_start, _next, _backupEnd);
 
     private void MarkConsistent()
     {
@@ -208,11 +170,11 @@ internal sealed partial class StandbyReplay
     {
         if (_options.TargetTimeline.Kind != RecoveryTimelineKind.Latest)
             return;
-        using var probe = new ArchiveWalSource(_walDirectory, _geometry, null, _storage.ArchiveStatus, _history, _logger);
+        using var probe = NewSource(null);
         var newest = probe.FindNewestTimeline(_history.Target);
         if (newest == _history.Target)
             return;
-        var history = LoadHistory(probe, newest);
+        var history = ArchiveRecovery.LoadHistory(probe, newest);
         var fork = history.Entries.FirstOrDefault(e => e.Timeline == _replayTimeline).End;
         if (!history.Includes(_replayTimeline) || fork.IsValid && fork < _next)
         {
@@ -234,8 +196,12 @@ internal sealed partial class StandbyReplay
         Feed?.Stop();
         if (_options.TargetTimeline.Kind == RecoveryTimelineKind.Latest && NewerHistoryInPgWal())
             FollowNewTimeline();
-        using (var reader = NewReader(null))
+        string? endOfLogFile;
+        using (var reader = NewReader(null, out var source))
+        {
             ReadAvailable(reader, Lsn.Invalid);
+            endOfLogFile = source.FileOf(_geometry.SegmentOf(_next));
+        }
         if (!_consistent)
             throw new RecoveryException($"cannot promote: the standby is not consistent yet (replayed up to {_next}, consistent only from {_start.MinRecoveryPoint})");
         long discarded = _redo.Finish();
@@ -258,7 +224,7 @@ internal sealed partial class StandbyReplay
         return new ArchiveRecovery.Outcome
         {
             State = state, TargetTimeline = _history.Target, EndOfLogTimeline = _replayTimeline,
-            EndOfLogFile = _lastSource?.FileOf(_geometry.SegmentOf(_next)), Reason = "no recovery target specified", StopMessage = null,
+            EndOfLogFile = endOfLogFile, Reason = "no recovery target specified", StopMessage = null,
         };
     }
 }

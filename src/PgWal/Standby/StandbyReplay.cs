@@ -269,20 +269,20 @@ internal sealed partial class StandbyReplay : IDisposable
     }
 
     // A reader over pg_wal (and the archive, with a restorer: it wins, as in archive recovery) on the target timeline.
-    private WalReader NewReader(IWalRestorer? restorer)
+    private WalReader NewReader(IWalRestorer? restorer) => NewReader(restorer, out _);
+
+    private WalReader NewReader(IWalRestorer? restorer, out ArchiveWalSource source)
     {
-        var source = new ArchiveWalSource(_walDirectory, _geometry, restorer, _storage.ArchiveStatus, _history, _logger)
-        {
-            OldestKept = SegmentFileName.Format(_control.Current.CheckPointCopy.ThisTimeline, _geometry.SegmentOf(_control.Current.CheckPointCopy.Redo), _geometry),
-        };
-        _lastSource = source;
+        source = NewSource(restorer);
+        source.OldestKept = SegmentFileName.Format(_control.Current.CheckPointCopy.ThisTimeline, _geometry.SegmentOf(_control.Current.CheckPointCopy.Redo), _geometry);
         return new WalReader(source, new WalReaderOptions
         {
             SegmentSize = _geometry.SegmentSize, Timeline = _history.Target, SystemIdentifier = _start.SystemIdentifier, ClassifyEndOfWal = false,
         });
     }
 
-    private ArchiveWalSource? _lastSource;
+    // pg_wal, and the archive through the restorer when given one, following the current history.
+    private ArchiveWalSource NewSource(IWalRestorer? restorer) => new(_walDirectory, _geometry, restorer, _storage.ArchiveStatus, _history, _logger);
 
     private bool NewerHistoryInPgWal()
         => File.Exists(Path.Combine(_walDirectory, TimelineHistory.FileName(new TimelineId(_history.Target.Value + 1))));

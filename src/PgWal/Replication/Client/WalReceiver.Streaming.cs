@@ -64,7 +64,7 @@ public sealed partial class WalReceiver
                         // written — and, under a stream that never pauses, at least every
                         // SyncEveryBytes, or the flush position (all a synchronous primary and the
                         // standby's replay wait for) would not move until a segment ends.
-                        if (_options.Synchronous && (!client.HasBufferedMessage || blockpos - Lsn.Max(new Lsn((ulong)Volatile.Read(ref _flushedUpTo)), start) >= SyncEveryBytes))
+                        if (_options.Synchronous && (!client.HasBufferedMessage || blockpos - new Lsn((ulong)Volatile.Read(ref _flushedUpTo)) >= SyncEveryBytes))
                         {
                             target.Sync();
                             AdvanceFlushed(timeline, blockpos);
