@@ -1,9 +1,13 @@
 // WalInstance.SyncRep: committing with PostgreSQL's synchronous_commit on a primary — the local
 // flush (or, at off, only a request for one), then SyncRepWaitForLSN: with the walsender server
 // running, a non-empty synchronous_standby_names and a level above local, the commit waits until
-// its synchronous standbys confirm it (written, flushed or applied). The wait has no timeout (as
-// PostgreSQL's); a cancel or closing the instance ends it with SyncRepWaitCanceledException, and the
-// commit stays durable locally either way. The coordinator is created on first use, from the options.
+// its synchronous standbys confirm it (written, flushed or applied). Such a commit does not wait
+// for its local flush first: the walsender sends only flushed WAL, so a standby's confirmation
+// implies it; the commit makes sure the flush happens (GroupCommit.Kick) and waits once, and any
+// other end of the wait (the setting emptied, a cancel) still waits for the local flush; a fault
+// of the engine ends it (SyncRepCoordinator.Fail). The wait has no timeout (as PostgreSQL's); a
+// cancel or closing the instance ends it with SyncRepWaitCanceledException, and the commit is then
+// durable locally. The coordinator is created on first use, from the options.
 using PgWal.Replication.Sync;
 
 namespace PgWal;
@@ -71,9 +75,38 @@ public sealed partial class WalInstance
             Wal.RequestFlush(commitEnd);
             return;
         }
-        Wal.Flush(commitEnd);
-        if (effective > SynchronousCommitLevel.Local)
+        if (!SyncRep.WaitsAt(effective))
+        {
+            Wal.Flush(commitEnd);
+            return;
+        }
+        // The standbys can only confirm WAL that is flushed here (the walsender sends no further),
+        // so the commit waits once, for them, instead of for its local flush and then for them: it
+        // only makes sure the flush happens. Ending the wait any other way (the setting emptied, a
+        // cancel) still waits for the local flush, so a commit is never reported without it.
+        Wal.Kick(commitEnd);
+        try
+        {
             SyncRep.Wait(commitEnd, effective, cancellationToken);
+        }
+        catch (SyncRepWaitCanceledException)
+        {
+            FlushAfterCanceledWait(commitEnd);
+            throw;
+        }
+        Wal.Flush(commitEnd);
+    }
+
+    // A canceled standby wait promises a locally durable commit; closing flushes everything inserted.
+    private void FlushAfterCanceledWait(Lsn commitEnd)
+    {
+        try
+        {
+            Wal.Flush(commitEnd);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     /// <summary>As <see cref="WaitForCommit"/>, without blocking a thread; completes synchronously when nothing needs waiting for.</summary>
@@ -87,24 +120,56 @@ public sealed partial class WalInstance
             Wal.RequestFlush(commitEnd);
             return default;
         }
-        var flush = Wal.FlushAsync(commitEnd, cancellationToken);
-        if (!flush.IsCompleted)
-            return FlushThenWait(flush, commitEnd, effective, cancellationToken);
+        if (!SyncRep.WaitsAt(effective))
+            return Wal.FlushAsync(commitEnd, cancellationToken);
         try
         {
-            flush.GetAwaiter().GetResult();   // observes the result (and returns a pooled waiter)
+            Wal.Kick(commitEnd);   // as WaitForCommit: one wait, for the standbys
         }
         catch (Exception e)
         {
-            return ValueTask.FromException(e);   // failures arrive through the ValueTask, as for a flush that waited
+            return ValueTask.FromException(e);
         }
-        return effective > SynchronousCommitLevel.Local ? SyncRep.WaitAsync(commitEnd, effective, cancellationToken) : default;
+        var wait = SyncRep.WaitAsync(commitEnd, effective, cancellationToken);
+        if (!wait.IsCompleted)
+            return WaitThenFlush(wait, commitEnd);
+        try
+        {
+            wait.GetAwaiter().GetResult();   // observes the result (and returns a pooled waiter)
+        }
+        catch (SyncRepWaitCanceledException e)
+        {
+            return CanceledAfterFlush(e, commitEnd);
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
+        }
+        return Wal.FlushAsync(commitEnd, CancellationToken.None);   // normally durable already: completes synchronously
     }
 
-    private async ValueTask FlushThenWait(ValueTask flush, Lsn commitEnd, SynchronousCommitLevel level, CancellationToken cancellationToken)
+    private async ValueTask WaitThenFlush(ValueTask wait, Lsn commitEnd)
     {
-        await flush.ConfigureAwait(false);
-        if (level > SynchronousCommitLevel.Local)
-            await SyncRep.WaitAsync(commitEnd, level, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await wait.ConfigureAwait(false);
+        }
+        catch (SyncRepWaitCanceledException e)
+        {
+            await CanceledAfterFlush(e, commitEnd).ConfigureAwait(false);
+        }
+        await Wal.FlushAsync(commitEnd, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async ValueTask CanceledAfterFlush(SyncRepWaitCanceledException canceled, Lsn commitEnd)
+    {
+        try
+        {
+            await Wal.FlushAsync(commitEnd, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(canceled);
     }
 }

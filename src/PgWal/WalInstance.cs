@@ -110,6 +110,9 @@ public sealed partial class WalInstance : IDisposable
         var start = StartPoint(state, geometry, timeline, stored.SystemIdentifier);
         var walOptions = options.Wal with { SegmentSize = geometry.SegmentSize, Timeline = timeline, SystemIdentifier = stored.SystemIdentifier };
         _wal = new WalEngine(storage.Wal, walOptions, start);
+        // Commits waiting for standbys may not have waited for their local flush (WaitForCommit):
+        // if it can never happen, their outcome is unknown and they must not wait forever.
+        Wal.OnFault(e => SyncRep.Fail(e));
         Wal.InitializeRedoPointer(state.CheckPoint.Redo);
         Wal.FullPageWrites = options.FullPageWrites;
         Buffers.WalFlush = lsn => Wal.Flush(lsn);

@@ -3,12 +3,15 @@
 // flush is in progress queue a FlushWaiter. Each round writes and syncs as far as insertion has
 // completed, so one sync covers every commit inserted before it started, then completes every
 // waiter it covers. A leader returns once its own LSN is durable; waiters still queued then are
-// handed to a thread-pool work item that keeps flushing while anyone waits.
+// handed to a thread-pool work item that keeps flushing while anyone waits. A caller that needs the
+// flush to happen but not to wait for it (a commit about to wait for its synchronous standbys, which
+// can only confirm flushed WAL) leaves a request instead of a waiter; rounds go on until it is met.
 // Invariants (under _lock): _leaderActive is true iff exactly one thread is running rounds (Close
 // waits for it to turn false, and no round starts after _closed); every
 // queued waiter's Target is above the flushed position seen by the last completed round, or it
 // will be completed by the next one. A waiter completes only after a sync that covers its Target
-// has returned (the flushed pointer moves only after a successful sync).
+// has returned (the flushed pointer moves only after a successful sync); covered waiters leave the
+// queue under _lock and are completed after it, so each exactly once.
 using System.Diagnostics;
 
 namespace PgWal.Write;
@@ -17,13 +20,14 @@ internal sealed class GroupCommit
 {
     private readonly object _lock = new();
     private readonly List<FlushWaiter> _waiters = [];   // guarded by _lock
-    private readonly Stack<FlushWaiter> _pool = new();  // guarded by _lock
+    private readonly WaiterPool<FlushWaiter> _pool;
     private readonly Func<Lsn> _flushRound;             // writes+syncs as far as insertion completed; returns flushed
     private readonly Func<Lsn> _flushedUpTo;
     private readonly WalFault _fault;
     private readonly long _commitDelayTicks;
     private readonly int _commitSiblings;
     private readonly Action<object?> _handOff;
+    private Lsn _requestedUpTo;                         // guarded by _lock; Kick's requests, met when flushed reaches it
     private bool _leaderActive;                         // guarded by _lock; pulsed when it turns false
     private bool _closed;                               // guarded by _lock; no round starts once set
 
@@ -35,11 +39,24 @@ internal sealed class GroupCommit
         _commitDelayTicks = (long)(commitDelay.TotalSeconds * Stopwatch.Frequency);
         _commitSiblings = commitSiblings;
         _handOff = _ => Lead(default);
+        _pool = new WaiterPool<FlushWaiter>(() => new FlushWaiter(this));
+    }
+
+    /// <summary>Whether a leader is running flush rounds now (for tests that hold a flush in progress).</summary>
+    public bool LeaderActive
+    {
+        get
+        {
+            lock (_lock)
+                return _leaderActive;
+        }
     }
 
     /// <summary>Waits (blocking) until the WAL is durable up to <paramref name="lsn"/>.</summary>
     public void Flush(Lsn lsn)
     {
+        if (lsn <= _flushedUpTo())
+            return;   // the flushed position only grows: no lock needed to see that it is reached
         FlushWaiter? waiter;
         lock (_lock)
         {
@@ -52,6 +69,32 @@ internal sealed class GroupCommit
             Lead(lsn);
         else
             waiter.Wait();
+    }
+
+    /// <summary>
+    /// Makes sure a flush covering <paramref name="lsn"/> happens, without waiting for it when one is
+    /// already in progress (the running rounds go on until it is met); with none in progress the
+    /// caller leads, as <see cref="Flush"/> does.
+    /// </summary>
+    public void Kick(Lsn lsn)
+    {
+        if (lsn <= _flushedUpTo())
+            return;
+        lock (_lock)
+        {
+            if (lsn <= _flushedUpTo())
+                return;
+            _fault.ThrowIfSet();
+            ObjectDisposedException.ThrowIf(_closed, this);
+            if (_leaderActive)
+            {
+                if (lsn > _requestedUpTo)
+                    _requestedUpTo = lsn;
+                return;
+            }
+            _leaderActive = true;
+        }
+        Lead(lsn);
     }
 
     /// <summary>Completes when the WAL is durable up to <paramref name="lsn"/>.</summary>
@@ -96,7 +139,7 @@ internal sealed class GroupCommit
             _leaderActive = true;
             return null;
         }
-        var waiter = _pool.Count > 0 ? _pool.Pop() : new FlushWaiter(this);
+        var waiter = _pool.Rent();
         waiter.Prepare(lsn, blocking);
         _waiters.Add(waiter);
         return waiter;
@@ -105,8 +148,10 @@ internal sealed class GroupCommit
     /// <summary>Completes the waiters covered by a flush done outside a round (the background writer).</summary>
     public void CompleteCovered()
     {
+        var covered = new CompletionChain();
         lock (_lock)
-            CompleteCoveredLocked(_flushedUpTo());
+            TakeCoveredLocked(_flushedUpTo(), ref covered);
+        covered.CompleteAll(null);
     }
 
     // Runs flush rounds until `own` is durable (a hand-off leader, own = 0, until nobody waits).
@@ -118,22 +163,27 @@ internal sealed class GroupCommit
             {
                 DelayForSiblings();
                 Lsn flushed = _flushRound();
+                var covered = new CompletionChain();
+                bool done = false;
                 lock (_lock)
                 {
-                    CompleteCoveredLocked(flushed);
-                    if (_waiters.Count == 0)
+                    TakeCoveredLocked(flushed, ref covered);
+                    if (_waiters.Count == 0 && _requestedUpTo <= flushed)
                     {
                         _leaderActive = false;
                         Monitor.PulseAll(_lock);
-                        return;
+                        done = true;
                     }
-                    if (own != default && own <= flushed)
+                    else if (own != default && own <= flushed)
                     {
                         // Our commit is durable: let a pool thread serve the rest instead of delaying our caller.
                         ThreadPool.UnsafeQueueUserWorkItem(_handOff, null, preferLocal: false);
-                        return;
+                        done = true;
                     }
                 }
+                covered.CompleteAll(null);
+                if (done)
+                    return;
             }
         }
         catch (Exception e)
@@ -152,14 +202,16 @@ internal sealed class GroupCommit
         }
     }
 
-    private void CompleteCoveredLocked(Lsn flushed)
+    // Takes the waiters `flushed` covers out of the queue, for the caller to complete after the lock
+    // (the commits they wake come straight back for it).
+    private void TakeCoveredLocked(Lsn flushed, ref CompletionChain covered)
     {
         int kept = 0;
         for (int i = 0; i < _waiters.Count; i++)
         {
             var w = _waiters[i];
             if (w.Target <= flushed)
-                w.Complete(null);
+                covered.Add(w);
             else
                 _waiters[kept++] = w;
         }
@@ -205,9 +257,5 @@ internal sealed class GroupCommit
         waiter.Complete(new OperationCanceledException("the WAL flush wait was canceled (the WAL may still become durable)"));
     }
 
-    public void Return(FlushWaiter waiter)
-    {
-        lock (_lock)
-            _pool.Push(waiter);
-    }
+    public void Return(FlushWaiter waiter) => _pool.Return(waiter);
 }

@@ -19,6 +19,9 @@ internal abstract class PooledWaiter : IValueTaskSource
 
     public short Version => _core.Version;
 
+    /// <summary>The next waiter of a <see cref="CompletionChain"/>; set by the owner under its lock.</summary>
+    internal PooledWaiter? NextToComplete;
+
     /// <summary>Starts a rental: blocking (<see cref="BlockUntilCompleted"/>) or awaited as a ValueTask.</summary>
     protected void Begin(bool blocking)
     {
@@ -96,5 +99,39 @@ internal abstract class PooledWaiter : IValueTaskSource
         if (!_blocking)
             _core.Reset();
         ReturnToPool();
+    }
+}
+
+/// <summary>
+/// Waiters an owner took out of its queue under its lock, to complete after releasing it: the
+/// commits they wake come straight back for the lock (their next commit), and found it held while
+/// the rest of the batch was being woken. In the order added.
+/// </summary>
+internal struct CompletionChain
+{
+    private PooledWaiter? _first, _last;
+
+    public void Add(PooledWaiter waiter)
+    {
+        waiter.NextToComplete = null;
+        if (_last == null)
+            _first = waiter;
+        else
+            _last.NextToComplete = waiter;
+        _last = waiter;
+    }
+
+    /// <summary>Completes every waiter added (outside the owner's lock), each exactly once.</summary>
+    public void CompleteAll(Exception? error)
+    {
+        var waiter = _first;
+        _first = _last = null;
+        while (waiter != null)
+        {
+            var next = waiter.NextToComplete;   // read first: a completed waiter may be reused at once
+            waiter.NextToComplete = null;
+            waiter.Complete(error);
+            waiter = next;
+        }
     }
 }

@@ -165,6 +165,23 @@ public sealed partial class WalEngine : IDisposable
         return upTo;
     }
 
+    /// <summary>
+    /// Makes sure the WAL becomes durable up to <paramref name="upTo"/> without waiting for it when
+    /// a flush is already in progress (the caller leads one otherwise); see <see cref="GroupCommit.Kick"/>.
+    /// </summary>
+    /// <exception cref="WalFaultedException">A write or sync failed, now or earlier.</exception>
+    internal void Kick(Lsn upTo)
+    {
+        ThrowIfDisposed();
+        _groupCommit.Kick(CheckFlushRequest(upTo));
+    }
+
+    /// <summary>Whether a group-commit flush is in progress now.</summary>
+    internal bool FlushInProgress => _groupCommit.LeaderActive;
+
+    /// <summary>Calls <paramref name="callback"/> once the engine faults (at once if it has).</summary>
+    internal void OnFault(Action<Exception> callback) => _fault.OnFault(callback);
+
     /// <summary>Makes everything inserted so far durable, blocking.</summary>
     public void Flush() => Flush(InsertedUpTo);
 

@@ -5,7 +5,26 @@ namespace PgWal.Write;
 
 internal sealed class WalFault
 {
-    private Exception? _first;
+    private readonly Lock _gate = new();   // orders the first Set against OnFault's subscriptions
+    private Exception? _first;             // written under _gate, read without it
+    private Action<Exception>? _faulted;   // guarded by _gate; called once, by the thread whose failure became the first
+
+    /// <summary>
+    /// Calls <paramref name="callback"/> with the first failure once it is recorded (at once when it
+    /// already is): for those who wait on something the failed engine can no longer bring about.
+    /// </summary>
+    public void OnFault(Action<Exception> callback)
+    {
+        lock (_gate)
+        {
+            if (_first == null)
+            {
+                _faulted += callback;
+                return;
+            }
+        }
+        callback(_first);
+    }
 
     public Exception? First => Volatile.Read(ref _first);
 
@@ -16,7 +35,17 @@ internal sealed class WalFault
     {
         if (e is WalFaultedException faulted)
             return faulted;
-        Interlocked.CompareExchange(ref _first, e, null);
+        Action<Exception>? callbacks = null;
+        lock (_gate)
+        {
+            if (_first == null)
+            {
+                Volatile.Write(ref _first, e);
+                callbacks = _faulted;
+                _faulted = null;
+            }
+        }
+        callbacks?.Invoke(e);
         return Create(_first!);
     }
 

@@ -115,4 +115,32 @@ public class GroupCommitTests
         }
         Assert.True(storage.Syncs < 32 * 50);
     }
+
+    [Fact]
+    public async Task AKickDuringAFlush_ReturnsAtOnce_AndTheRunningRoundsFlushItWithNobodyWaiting()
+    {
+        using var dir = new TempDirectory("group");
+        var storage = new FaultInjectingWalStorage(new PgWal.Storage.FileSystemWalStorage(dir.Path));
+        var options = new WalOptions { WalWriterDelay = TimeSpan.Zero, SegmentSize = EngineTestKit.SegmentSize, SystemIdentifier = 99 };
+        using var engine = new WalEngine(storage, options, WalStartPoint.AtSegment(new SegmentNumber(1), EngineTestKit.Geometry));
+        var builder = new RecordBuilder();
+        Lsn first = EngineTestKit.InsertCommit(engine, builder, 1);
+        using var gate = new ManualResetEventSlim();
+        storage.SyncGate = gate;
+        var leader = Task.Run(() => engine.Flush(first));
+        Assert.True(SpinWait.SpinUntil(() => storage.SyncsWaiting == 1 && engine.FlushInProgress, TimeSpan.FromSeconds(30)), "the first flush never reached its sync");
+
+        Lsn second = EngineTestKit.InsertCommit(engine, builder, 2);
+        var kick = Task.Run(() => engine.Kick(second));
+        await kick.WaitAsync(TimeSpan.FromSeconds(30));   // Kick must not wait for the flush in progress
+        Assert.True(engine.FlushedUpTo < second);
+
+        storage.SyncGate = null;
+        gate.Set();
+        await leader.WaitAsync(TimeSpan.FromSeconds(30));
+        // Nobody waits for `second` and the background writer is off: only the kicked request keeps
+        // the rounds going until it is flushed.
+        Assert.True(SpinWait.SpinUntil(() => engine.FlushedUpTo >= second, TimeSpan.FromSeconds(30)), $"the kicked commit at {second} was never flushed (flushed: {engine.FlushedUpTo})");
+        Assert.True(SpinWait.SpinUntil(() => !engine.FlushInProgress, TimeSpan.FromSeconds(30)), "flush rounds went on after the request was met");
+    }
 }

@@ -107,6 +107,9 @@ internal sealed class FaultInjectingWalStorage(IWalStorage inner) : IWalStorage
     /// <summary>While set and not signalled, segment syncs wait at their start (a flush held in progress).</summary>
     public volatile ManualResetEventSlim? SyncGate;
 
+    /// <summary>While set, segment syncs (after <see cref="SyncGate"/>) fail with it, as a failing disk's fsync does.</summary>
+    public volatile IOException? SyncFailure;
+
     /// <summary>Syncs waiting at <see cref="SyncGate"/> now.</summary>
     public int SyncsWaiting => Volatile.Read(ref _syncsWaiting);
     private int _syncsWaiting;
@@ -129,6 +132,8 @@ internal sealed class FaultInjectingWalStorage(IWalStorage inner) : IWalStorage
                 gate.Wait();
                 Interlocked.Decrement(ref owner._syncsWaiting);
             }
+            if (owner.SyncFailure is { } failure)
+                throw failure;
             inner.Sync();
         }
     }

@@ -19,7 +19,9 @@ internal sealed class WalSenderFixture : IDisposable
 
     private readonly TempDirectory _dir = new("walsnd");
 
-    public WalSenderFixture(string? hba = null, Func<WalSenderOptions, WalSenderOptions>? configure = null, long maxSlotWalKeepSize = -1)
+    /// <param name="storage">Opens the instance on this storage of the data directory instead of its files directly.</param>
+    public WalSenderFixture(string? hba = null, Func<WalSenderOptions, WalSenderOptions>? configure = null, long maxSlotWalKeepSize = -1,
+        Func<string, PgWal.Storage.IDataDirectoryStorage>? storage = null)
     {
         Data = _dir.Combine("data");
         WalInstance.Initialize(Data, new WalInitOptions { SegmentSize = SegmentSize });
@@ -38,7 +40,7 @@ internal sealed class WalSenderFixture : IDisposable
             MinWalSize = 2 * SegmentSize,
             MaxSlotWalKeepSize = maxSlotWalKeepSize,
         };
-        Instance = WalInstance.Open(Data, Options);
+        Instance = storage == null ? WalInstance.Open(Data, Options) : WalInstance.Open(storage(Data), Options);
     }
 
     public string Data { get; }

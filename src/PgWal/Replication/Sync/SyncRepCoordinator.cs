@@ -1,5 +1,5 @@
-// SyncRepCoordinator: PostgreSQL's syncrep.c on the primary — SyncRepWaitForLSN (a commit, already
-// flushed locally, waits until its synchronous standbys confirm it) and SyncRepReleaseWaiters (a
+// SyncRepCoordinator: PostgreSQL's syncrep.c on the primary — SyncRepWaitForLSN (a commit, flushed
+// or being flushed locally, waits until its synchronous standbys confirm it) and SyncRepReleaseWaiters (a
 // standby's status update moves the synced positions and wakes the waiters they cover).
 // Three queues (write, flush, apply), each ordered by LSN, so a release wakes a prefix of a queue
 // and stops at the first waiter still ahead. Waits have no timeout: only a release, emptying the
@@ -7,8 +7,11 @@
 // cancellation or closing the instance ends one. A standby that disconnects simply stops counting.
 // Invariants (under _lock): a queued waiter's Target is above _synced[its mode] (or the next
 // release completes it); _synced[] only moves forward; a waiter is completed only after it has
-// left its queue, so it is completed exactly once. Completing runs no user code inline (async
-// continuations go to the thread pool; blocking waiters are pulsed on their own monitor).
+// left its queue, so it is completed exactly once — releases take waiters out under _lock and
+// complete them after it. Completing runs no user code inline (async continuations go to the
+// thread pool; blocking waiters are pulsed on their own monitor).
+using PgWal.Write;
+
 namespace PgWal.Replication.Sync;
 
 internal sealed class SyncRepCoordinator
@@ -20,14 +23,19 @@ internal sealed class SyncRepCoordinator
     private readonly SyncRepWaiter?[] _heads = new SyncRepWaiter?[Modes];   // guarded by _lock
     private readonly SyncRepWaiter?[] _tails = new SyncRepWaiter?[Modes];   // guarded by _lock
     private readonly int[] _queued = new int[Modes];                        // guarded by _lock
-    private readonly Stack<SyncRepWaiter> _pool = new();                    // guarded by _lock
+    private readonly WaiterPool<SyncRepWaiter> _pool;
     private readonly ulong[] _synced = new ulong[Modes];   // forward-only; written under _lock, read with Volatile.Read
     private readonly SyncRepSelection _selection = new();  // scratch; guarded by _lock
     private volatile SynchronousStandbyNames _names;       // replaced under _lock
     private ISyncRepStandbySource? _source;                // set once (the walsender server); under _lock
     private bool _closed;                                  // guarded by _lock
+    private Exception? _walFault;                          // guarded by _lock; the engine's first failure, once it faulted
 
-    public SyncRepCoordinator(SynchronousStandbyNames names) => _names = names;
+    public SyncRepCoordinator(SynchronousStandbyNames names)
+    {
+        _names = names;
+        _pool = new WaiterPool<SyncRepWaiter>(() => new SyncRepWaiter(this));
+    }
 
     /// <summary>The current setting.</summary>
     public SynchronousStandbyNames Names => _names;
@@ -63,11 +71,13 @@ internal sealed class SyncRepCoordinator
     /// </summary>
     public void Attach(ISyncRepStandbySource source)
     {
+        var released = new CompletionChain();
         lock (_lock)
         {
             _source = source;
-            ReleaseLocked();
+            ReleaseLocked(ref released);
         }
+        released.CompleteAll(null);
     }
 
     /// <summary>
@@ -77,17 +87,21 @@ internal sealed class SyncRepCoordinator
     public void SetNames(SynchronousStandbyNames names)
     {
         ArgumentNullException.ThrowIfNull(names);
+        var released = new CompletionChain();
         lock (_lock)
         {
             _names = names;
             if (!names.IsDefined)
             {
                 for (int mode = 0; mode < Modes; mode++)
-                    WakeLocked(mode, all: true, Lsn.Invalid);
-                return;
+                    WakeLocked(mode, all: true, Lsn.Invalid, ref released);
             }
-            ReleaseLocked();
+            else
+            {
+                ReleaseLocked(ref released);
+            }
         }
+        released.CompleteAll(null);
     }
 
     /// <summary>Whether a commit at <paramref name="level"/> would wait for standbys now (§7.3).</summary>
@@ -148,12 +162,17 @@ internal sealed class SyncRepCoordinator
             refused = new SyncRepWaitCanceledException(SyncRepCancelReason.InstanceClosed, lsn);
             return null;
         }
+        if (_walFault != null)
+        {
+            refused = WalFault.Create(_walFault);
+            return null;
+        }
         if (token.IsCancellationRequested)
         {
             refused = new SyncRepWaitCanceledException(SyncRepCancelReason.UserRequest, lsn, token);
             return null;
         }
-        var waiter = _pool.Count > 0 ? _pool.Pop() : new SyncRepWaiter(this);
+        var waiter = _pool.Rent();
         waiter.Prepare(lsn, mode, blocking, token);
         InsertLocked(waiter);
         return waiter;
@@ -208,11 +227,13 @@ internal sealed class SyncRepCoordinator
         // so status updates then cost no lock.
         if (!_names.IsDefined)
             return;
+        var released = new CompletionChain();
         lock (_lock)
-            ReleaseLocked();
+            ReleaseLocked(ref released);
+        released.CompleteAll(null);
     }
 
-    private void ReleaseLocked()
+    private void ReleaseLocked(ref CompletionChain released)
     {
         if (_source == null || !_names.IsDefined)
             return;
@@ -220,26 +241,27 @@ internal sealed class SyncRepCoordinator
         _source.CollectStandbys(_selection.Standbys);
         if (!_selection.TrySyncedPositions(_names, out var write, out var flush, out var apply))
             return;   // fewer candidates than the setting needs: nobody is released
-        AdvanceLocked(WriteMode, write);
-        AdvanceLocked(FlushMode, flush);
-        AdvanceLocked(ApplyMode, apply);
+        AdvanceLocked(WriteMode, write, ref released);
+        AdvanceLocked(FlushMode, flush, ref released);
+        AdvanceLocked(ApplyMode, apply, ref released);
     }
 
-    private void AdvanceLocked(int mode, Lsn position)
+    private void AdvanceLocked(int mode, Lsn position, ref CompletionChain released)
     {
         if (position.Value <= _synced[mode])
             return;
         Volatile.Write(ref _synced[mode], position.Value);
-        WakeLocked(mode, all: false, position);
+        WakeLocked(mode, all: false, position, ref released);
     }
 
-    // SyncRepWakeQueue: completes the queue's waiters up to `upTo` (or all), head first.
-    private void WakeLocked(int mode, bool all, Lsn upTo)
+    // SyncRepWakeQueue: takes the queue's waiters up to `upTo` (or all) out, head first, for the
+    // caller to complete once it has released the lock.
+    private void WakeLocked(int mode, bool all, Lsn upTo, ref CompletionChain released)
     {
         while (_heads[mode] is { } head && (all || head.Target <= upTo))
         {
             UnlinkLocked(head);
-            head.Complete(null);
+            released.Add(head);
         }
     }
 
@@ -253,6 +275,27 @@ internal sealed class SyncRepCoordinator
             UnlinkLocked(waiter);
         }
         waiter.Complete(waiter.Canceled());
+    }
+
+    /// <summary>
+    /// The WAL engine faulted: WAL not flushed by now never will be, so no standby can confirm it;
+    /// every waiter, and every later wait, ends with <see cref="WalFaultedException"/> (the commit's
+    /// outcome is unknown).
+    /// </summary>
+    public void Fail(Exception first)
+    {
+        lock (_lock)
+        {
+            _walFault ??= first;
+            for (int mode = 0; mode < Modes; mode++)
+            {
+                while (_heads[mode] is { } head)
+                {
+                    UnlinkLocked(head);
+                    head.Complete(WalFault.Create(first));
+                }
+            }
+        }
     }
 
     /// <summary>The instance is closing: every waiter ends with <see cref="SyncRepCancelReason.InstanceClosed"/>, and so does every later wait.</summary>
@@ -272,11 +315,7 @@ internal sealed class SyncRepCoordinator
         }
     }
 
-    public void Return(SyncRepWaiter waiter)
-    {
-        lock (_lock)
-            _pool.Push(waiter);
-    }
+    public void Return(SyncRepWaiter waiter) => _pool.Return(waiter);
 
     /// <summary>
     /// pg_stat_replication's sync_priority and sync_state for <paramref name="standbys"/> (in the
