@@ -26,7 +26,7 @@ internal static class WalDumpCommand
         }
         if (args.Count > 0 && (args[0] == "--version" || args[0] == "-V"))
         {
-            output.Text.Append($"{ProgramName} (PgWal) {ToolVersion.Short}; reads PostgreSQL 15, 16 and 17 WAL\n");
+            output.Text.Append($"{ProgramName} (PgWal) {ToolVersion.Short}; reads PostgreSQL 15, 16, 17 and 18 WAL\n");
             output.Flush();
             return 0;
         }
@@ -209,7 +209,8 @@ internal static class WalDumpCommand
                                  (optionally, show per-record statistics)
           -?, --help             show this help, then exit
 
-        Reads PostgreSQL 15, 16 and 17 WAL; output is identical to pg_waldump 15's.
+        Reads PostgreSQL 15, 16, 17 and 18 WAL; output is identical to pg_waldump 15's
+        (records of 16, 17 and 18 are described as PostgreSQL 15 describes them, for now).
 
         """;
 }

@@ -35,6 +35,8 @@ public enum WalVersion
     Pg16 = 16,
     /// <summary>PostgreSQL 17 (magic 0xD116).</summary>
     Pg17 = 17,
+    /// <summary>PostgreSQL 18 (magic 0xD118).</summary>
+    Pg18 = 18,
 }
 
 /// <summary>A decoded WAL page header (short part plus, when present, the long part).</summary>
@@ -57,6 +59,9 @@ public readonly record struct PageHeader(
     /// <summary>PostgreSQL 17's <c>XLOG_PAGE_MAGIC</c>.</summary>
     public const ushort MagicPg17 = 0xD116;
 
+    /// <summary>PostgreSQL 18's <c>XLOG_PAGE_MAGIC</c>.</summary>
+    public const ushort MagicPg18 = 0xD118;
+
     internal const int MagicOffset = 0;
     internal const int InfoOffset = 2;
     internal const int TimelineOffset = 4;
@@ -78,6 +83,7 @@ public readonly record struct PageHeader(
         MagicPg15 => WalVersion.Pg15,
         MagicPg16 => WalVersion.Pg16,
         MagicPg17 => WalVersion.Pg17,
+        MagicPg18 => WalVersion.Pg18,
         _ => WalVersion.Unknown,
     };
 

@@ -26,7 +26,7 @@ public sealed record WalReaderOptions
 
     /// <summary>
     /// The only PostgreSQL version accepted, or <see cref="WalVersion.Unknown"/> (default) to accept
-    /// 15, 16 and 17 and lock to the version of the first page read.
+    /// 15, 16, 17 and 18 and lock to the version of the first page read.
     /// </summary>
     public WalVersion RequiredVersion { get; init; }
 

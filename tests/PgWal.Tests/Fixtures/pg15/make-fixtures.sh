@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # =============================================================================
-# make-fixtures.sh -- regenerate the real PostgreSQL 15 WAL fixtures used by
-#                     the PgWal test-suite.
+# make-fixtures.sh -- regenerate the real PostgreSQL WAL fixtures used by
+#                     the PgWal test-suite: PostgreSQL 15 (the default, into
+#                     ../pg15), or 16, 17 or 18 with PG_MAJOR (into ../pgNN).
 #
 # Usage:   ./make-fixtures.sh [SET...]        (default: all sets)
 #          SET is one of: mixed-1mb compression-1mb switch-16mb
 #
 # Environment (all optional):
-#   PGBIN          PostgreSQL 15 binaries  (default /usr/lib/postgresql/15/bin)
+#   PG_MAJOR       15 (default), 16, 17 or 18: the version, and Fixtures/pgNN/ the output
+#   PGBIN          that version's binaries (default /usr/lib/postgresql/15/bin for 15; for
+#                  the others build them first with ../versions/build-postgres.sh, e.g.
+#                  PGBIN=/opt/pg17/bin)
 #   FIXTURE_PORT   TCP port for the scratch servers (default 54315)
 #   KEEP_SCRATCH=1 keep the scratch directory (clusters + logs) for debugging
 #
@@ -24,8 +28,12 @@
 #      (= end of the shutdown-checkpoint record) and copies the segment files
 #      (24-hex-digit names only, never archive_status) that cover
 #      [first, end) into  <set>/pg_wal/<segment>.gz  (gzip -9 -n).
-#   4. Decompresses the copy into a temporary directory, runs pg_waldump 15
-#      on it (plain, --stats=record, -b) and fails unless all exit 0.
+#   4. Decompresses the copy into a temporary directory, runs that version's
+#      pg_waldump on it (plain, --stats=record, -b) and fails unless all exit 0.
+#      For 16, 17 and 18, whose tools CI does not have, the plain and -b
+#      outputs are kept too (waldump.txt.gz, waldump-b.txt.gz), with the
+#      pg_controldata output of the stopped cluster (controldata.txt) and
+#      its pg_control file (global/pg_control).
 #   5. Writes <set>/manifest.txt (segment size, timeline, first/end LSN,
 #      the pg_waldump command lines, settings, workload summary, sha256s and
 #      the verification numbers) and <set>/waldump-stats.txt (the
@@ -41,9 +49,13 @@
 # =============================================================================
 set -euo pipefail
 
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PG_MAJOR=${PG_MAJOR:-15}
+case $PG_MAJOR in 15|16|17|18) ;; *) echo "PG_MAJOR must be 15, 16, 17 or 18" >&2; exit 2 ;; esac
+[[ $PG_MAJOR == 15 ]] && PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PGBIN=${PGBIN:?set PGBIN to PostgreSQL $PG_MAJOR binaries (../versions/build-postgres.sh makes them)}
 PORT=${FIXTURE_PORT:-54315}
-OUTDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUTDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/pg$PG_MAJOR
+mkdir -p "$OUTDIR"
 ALL_SETS=(mixed-1mb compression-1mb switch-16mb)
 if [[ $# -gt 0 ]]; then SETS=("$@"); else SETS=("${ALL_SETS[@]}"); fi
 
@@ -265,6 +277,14 @@ collect() {
         die "$set: pg_waldump --stats=record failed"
     "$W" -p "$verify" -s "$first" -e "$end" -b >"$SETDIR/waldump-b.txt" ||
         die "$set: pg_waldump -b failed"
+    if [[ $PG_MAJOR != 15 ]]; then
+        # The oracle, for CI machines without this version's tools.
+        gzip -9 -n -c "$SETDIR/waldump.txt" >"$out/waldump.txt.gz"
+        gzip -9 -n -c "$SETDIR/waldump-b.txt" >"$out/waldump-b.txt.gz"
+        as_pg "$PGBIN/pg_controldata" -D "$PGDATA" >"$out/controldata.txt"
+        mkdir -p "$out/global"
+        cp "$PGDATA/global/pg_control" "$out/global/pg_control"
+    fi
     local nrec nfpw lastlsn rmgrs origin methods=""
     nrec=$(grep -c '^rmgr:' "$SETDIR/waldump.txt")
     nfpw=$(grep -c 'FPW' "$SETDIR/waldump.txt" || true)
@@ -319,7 +339,7 @@ collect() {
         echo "  records_with_FPW_blocks: $nfpw"
         echo "  fpw_block_images: $nimg"
         echo "  compressed_fpi_by_method: $methods"
-        echo "  commit_records_with_origin: $origin    # pg_waldump 15 does not print the per-record origin (block id 253)"
+        echo "  commit_records_with_origin: $origin    # pg_waldump does not print the per-record origin (block id 253)"
         echo "  records_by_rmgr: $rmgrs"
         echo "  record_types (rmgr/first word of desc):"
         echo "$types"
@@ -589,7 +609,7 @@ CREATE TABLE t_rewrite (id int);
 VACUUM FULL pg_class;               -- RelMap UPDATE + Heap2 REWRITE
 SELECT pg_replication_origin_create('fixture_origin');
 SQL
-    # writes carrying a replication origin (pg_waldump 15 does not print the
+    # writes carrying a replication origin (pg_waldump does not print the
     # per-record origin, so the LSN range is recorded in the manifest)
     local origin_start origin_end
     origin_start=$(q "SELECT pg_current_wal_insert_lsn()")
@@ -741,7 +761,7 @@ CREATE TABLE s + 200 inserts + 20 updates; pg_switch_wal();
 
 # =============================================================================
 [[ -x $PGBIN/postgres ]] || die "no PostgreSQL binaries in $PGBIN"
-"$PGBIN/postgres" --version | grep -q ' 15\.' || die "PGBIN is not PostgreSQL 15"
+"$PGBIN/postgres" --version | grep -q " $PG_MAJOR\." || die "PGBIN is not PostgreSQL $PG_MAJOR"
 for s in "${SETS[@]}"; do
     case $s in
         mixed-1mb) make_mixed ;;
@@ -751,7 +771,9 @@ for s in "${SETS[@]}"; do
     esac
     PGDATA=""     # stopped by collect()
 done
-# size budget: all .gz fixtures together must stay <= 4.5 MB
-total=$(cat "$OUTDIR"/*/pg_wal/*.gz "$OUTDIR"/*/*.gz 2>/dev/null | wc -c)
-log "done; all .gz files together: $total bytes"
+# size budget: all .gz fixtures of this version together must stay <= 4.5 MB (WAL) and 4 MB (outputs)
+total=$(cat "$OUTDIR"/*/pg_wal/*.gz 2>/dev/null | wc -c)
+outputs=$(cat "$OUTDIR"/*/*.gz 2>/dev/null | wc -c)
+log "done; WAL .gz files together: $total bytes; kept outputs: $outputs bytes"
 ((total <= 4718592)) || die "fixtures exceed the 4.5 MB budget ($total bytes)"
+((outputs <= 4194304)) || die "kept pg_waldump outputs exceed 4 MB ($outputs bytes)"
