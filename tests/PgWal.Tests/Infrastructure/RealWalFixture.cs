@@ -1,25 +1,28 @@
-// RealWalFixture: one set of real PostgreSQL 15 WAL from Fixtures/pg15/<set> (made by
-// make-fixtures.sh), decompressed once into a temporary pg_wal directory, with its manifest.
+// RealWalFixture: one set of real PostgreSQL WAL from Fixtures/pg<major>/<set> (made by
+// pg15/make-fixtures.sh, PG_MAJOR=<major>), decompressed once into a temporary pg_wal directory,
+// with its manifest; for 16, 17 and 18 also the outputs of that version's own tools, kept beside it.
 using System.IO.Compression;
 
 namespace PgWal.Tests.Infrastructure;
 
 internal sealed class RealWalFixture
 {
-    private static readonly Dictionary<string, RealWalFixture> s_cache = [];
+    private static readonly Dictionary<(int, string), RealWalFixture> s_cache = [];
     private static readonly Lock s_lock = new();
 
-    private RealWalFixture(string name)
+    private RealWalFixture(int major, string name)
     {
         Name = name;
-        string source = System.IO.Path.Combine(AppContext.BaseDirectory, "Fixtures", "pg15", name);
+        Major = major;
+        string source = System.IO.Path.Combine(AppContext.BaseDirectory, "Fixtures", $"pg{major}", name);
+        Source = source;
         var manifest = File.ReadAllLines(System.IO.Path.Combine(source, "manifest.txt"));
         string Value(string key) => manifest.First(l => l.StartsWith(key + ":", StringComparison.Ordinal))
             .Split(':', 2)[1].Split('#')[0].Trim();
         SegmentSize = int.Parse(Value("wal_segment_size"), System.Globalization.CultureInfo.InvariantCulture);
         First = Lsn.Parse(Value("first_record_lsn"));
         End = Lsn.Parse(Value("end_lsn"));
-        WalDirectory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"pgwal-fixture-{name}-{Environment.ProcessId}");
+        WalDirectory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"pgwal-fixture-pg{major}-{name}-{Environment.ProcessId}");
         Directory.CreateDirectory(WalDirectory);
         foreach (var gz in Directory.GetFiles(System.IO.Path.Combine(source, "pg_wal"), "*.gz"))
         {
@@ -42,6 +45,9 @@ internal sealed class RealWalFixture
     public static IEnumerable<string> Names => ["mixed-1mb", "compression-1mb", "switch-16mb"];
 
     public string Name { get; }
+    public int Major { get; }
+    /// <summary>The set's directory in the test output (manifest, kept outputs, pg_control).</summary>
+    public string Source { get; }
     public int SegmentSize { get; }
     public Lsn First { get; }
     public Lsn End { get; }
@@ -49,13 +55,26 @@ internal sealed class RealWalFixture
 
     public string[] RangeArgs => ["-p", WalDirectory, "-s", First.ToString(), "-e", End.ToString()];
 
-    public static RealWalFixture Get(string name)
+    /// <summary>The PostgreSQL versions with fixtures.</summary>
+    public static IEnumerable<int> Majors => [15, 16, 17, 18];
+
+    public static RealWalFixture Get(string name) => Get(15, name);
+
+    public static RealWalFixture Get(int major, string name)
     {
         lock (s_lock)
         {
-            if (!s_cache.TryGetValue(name, out var f))
-                s_cache[name] = f = new RealWalFixture(name);
+            if (!s_cache.TryGetValue((major, name), out var f))
+                s_cache[(major, name)] = f = new RealWalFixture(major, name);
             return f;
         }
+    }
+
+    /// <summary>A gzipped output kept beside the set (waldump.txt.gz, waldump-b.txt.gz), as lines.</summary>
+    public string[] KeptOutputLines(string fileName)
+    {
+        using var input = new GZipStream(File.OpenRead(System.IO.Path.Combine(Source, fileName)), CompressionMode.Decompress);
+        using var reader = new StreamReader(input);
+        return reader.ReadToEnd().Split('\n');
     }
 }

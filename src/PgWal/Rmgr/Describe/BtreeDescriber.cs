@@ -1,5 +1,6 @@
-// BtreeDescriber: the Btree resource manager (nbtdesc.c, PostgreSQL 15). META_CLEANUP reads
-// xl_btree_metadata from block 0's data; the split record prints its uint16 offsets with %d.
+// BtreeDescriber: the Btree resource manager (nbtdesc.c, PostgreSQL 15; 16 and later in
+// BtreeDescriber.Pg16.cs). META_CLEANUP reads xl_btree_metadata from block 0's data; the split
+// record prints its uint16 offsets with %d. The record types and their names are the same in 15–18.
 using PgWal.Diagnostics.Text;
 using PgWal.Format;
 using PgWal.Read;
@@ -7,7 +8,7 @@ using static PgWal.Rmgr.Describe.DescribeText;
 
 namespace PgWal.Rmgr.Describe;
 
-internal sealed class BtreeDescriber : IRecordDescriber
+internal sealed partial class BtreeDescriber : IRecordDescriber
 {
     private const byte InsertLeaf = 0x00;
     private const byte InsertUpper = 0x10;
@@ -49,6 +50,11 @@ internal sealed class BtreeDescriber : IRecordDescriber
 
     public void Describe(DecodedRecord record, TextBuffer o)
     {
+        if (record.Version >= WalVersion.Pg16)
+        {
+            DescribePg16(record, o);
+            return;
+        }
         var d = record.MainData;
         switch (record.Info & RecordHeader.RmgrInfoMask)
         {

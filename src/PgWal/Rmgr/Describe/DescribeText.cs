@@ -43,6 +43,25 @@ internal static class DescribeText
         => o.AppendUInt(U32(d, offset)).Append('/').AppendUInt(U32(d, offset + 4)).Append('/').AppendUInt(U32(d, offset + 8));
 
     /// <summary>A FullTransactionId as <c>%u:%u</c> (epoch:xid).</summary>
+    /// <summary>
+    /// PostgreSQL 16's array_desc over <paramref name="count"/> OffsetNumbers at
+    /// <paramref name="offset"/>: " []", or " [" + the numbers joined by ", " + "]". Prints only the
+    /// elements the data holds (a damaged record must not throw).
+    /// </summary>
+    internal static TextBuffer AppendOffsetArray(this TextBuffer o, ReadOnlySpan<byte> d, int offset, int count)
+    {
+        if (count == 0)
+            return o.Append(" []"u8);
+        o.Append(" ["u8);
+        for (int i = 0; i < count && offset + 2 * i + 2 <= d.Length; i++)
+        {
+            if (i > 0)
+                o.Append(", "u8);
+            o.AppendUInt(U16(d, offset + 2 * i));
+        }
+        return o.Append(']');
+    }
+
     internal static TextBuffer AppendFullXid(this TextBuffer o, ulong fullXid)
         => o.AppendUInt(fullXid >> 32).Append(':').AppendUInt((uint)fullXid);
 
