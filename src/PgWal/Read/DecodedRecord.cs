@@ -75,7 +75,7 @@ public sealed class DecodedRecord
     public ReadOnlySpan<byte> MainData => _buffer.AsSpan(_offset + _mainDataOffset, MainDataLength);
 
     /// <summary>True when block id <paramref name="blockId"/> is in use.</summary>
-    public bool HasBlock(int blockId) => (uint)blockId <= (uint)MaxBlockId && _blocks[blockId].InUse;
+    public bool HasBlock(int blockId) => blockId >= 0 && blockId <= MaxBlockId && _blocks[blockId].InUse;   // MaxBlockId is -1 without blocks: no unsigned compare
 
     /// <summary>The block reference with id <paramref name="blockId"/> (check <see cref="HasBlock"/>).</summary>
     public ref readonly DecodedBlock Block(int blockId) => ref _blocks[blockId];

@@ -18,6 +18,12 @@ public interface IRecordDescriber
     /// </summary>
     string? Identify(byte info);
 
+    /// <summary>
+    /// <see cref="Identify(byte)"/> as PostgreSQL <paramref name="version"/> names the record type
+    /// (a resource manager whose names changed between versions overrides this).
+    /// </summary>
+    string? Identify(byte info, Format.WalVersion version) => Identify(info);
+
     /// <summary>Appends the record's description (<c>rm_desc</c>); may append nothing.</summary>
     void Describe(DecodedRecord record, TextBuffer output);
 }

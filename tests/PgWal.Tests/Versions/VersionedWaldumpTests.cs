@@ -14,7 +14,7 @@ public sealed class VersionedWaldumpTests(ITestOutputHelper output)
     // Per version, the resource managers whose every record already equals pg_waldump's.
     private static readonly Dictionary<int, string[]> Matching = new()
     {
-        [17] = ["BRIN", "Btree", "CLOG", "CommitTs", "Database", "Generic", "Gin", "LogicalMessage", "MultiXact", "RelMap",
+        [17] = ["BRIN", "Btree", "CLOG", "CommitTs", "Database", "Generic", "Gin", "Heap", "Heap2", "LogicalMessage", "MultiXact", "RelMap",
             "ReplicationOrigin", "Sequence", "Tablespace", "XLOG"],
     };
 

@@ -18,6 +18,7 @@ public sealed class RecordLineFormatter(RecordDescribers describers)
     // (rmgr, info): built on first use, so each line copies bytes instead of formatting names.
     private readonly byte[]?[] _prefixes = new byte[]?[256];
     private readonly byte[]?[] _typeNames = new byte[]?[256 * 256];
+    private WalVersion _typeNamesVersion;   // the version _typeNames were named for (names differ between versions)
 
     /// <summary>Appends the record's line(s), ending with a newline.</summary>
     public void Append(DecodedRecord record, TextBuffer o, bool detailedBlocks)
@@ -30,7 +31,12 @@ public sealed class RecordLineFormatter(RecordDescribers describers)
             .Append(", lsn: "u8).AppendLsn(record.Lsn, padded: true)
             .Append(", prev "u8).AppendLsn(record.Prev, padded: true)
             .Append(", "u8);
-        o.Append(_typeNames[record.RmgrId * 256 + record.Info] ??= TypeName(describer, record.Info));
+        if (record.Version != _typeNamesVersion)
+        {
+            Array.Clear(_typeNames);
+            _typeNamesVersion = record.Version;
+        }
+        o.Append(_typeNames[record.RmgrId * 256 + record.Info] ??= TypeName(describer, record.Info, record.Version));
         describer.Describe(record, o);
         AppendBlockReferences(record, o, detailedBlocks);
     }
@@ -42,10 +48,10 @@ public sealed class RecordLineFormatter(RecordDescribers describers)
         return t.Written.ToArray();
     }
 
-    private static byte[] TypeName(IRecordDescriber describer, byte info)
+    private static byte[] TypeName(IRecordDescriber describer, byte info, WalVersion version)
     {
         var t = new TextBuffer(64);
-        string? id = describer.Identify(info);
+        string? id = describer.Identify(info, version);
         if (id is null)
             t.Append("desc: UNKNOWN ("u8).AppendHex((uint)(info & ~RecordHeader.InfoMask), upper: false).Append(") "u8);
         else

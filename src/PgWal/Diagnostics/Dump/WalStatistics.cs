@@ -22,6 +22,8 @@ public sealed class WalStatistics
     /// <summary>End of the last record counted (Invalid when none).</summary>
     public Lsn End { get; private set; }
 
+    private WalVersion _version;   // of the records counted: record type names differ between versions
+
     /// <summary>Records counted.</summary>
     public ulong Count { get; private set; }
 
@@ -29,6 +31,7 @@ public sealed class WalStatistics
     public void Add(DecodedRecord record)
     {
         Count++;
+        _version = record.Version;
         byte rmid = record.RmgrId;
         int recid = record.Info >> 4;
         if (rmid == RmgrIds.Transaction)
@@ -84,7 +87,7 @@ public sealed class WalStatistics
                     int slot = rmid * 16 + r;
                     if (_count[slot] == 0)
                         continue;
-                    string id = describer.Identify((byte)(r << 4)) ?? $"UNKNOWN ({r << 4:x})";
+                    string id = describer.Identify((byte)(r << 4), _version) ?? $"UNKNOWN ({r << 4:x})";
                     Row(o, $"{describer.Name}/{id}", _count[slot], totalCount, _recordLength[slot], totalRec,
                         _imageLength[slot], totalFpi, _recordLength[slot] + _imageLength[slot], totalLen);
                 }

@@ -1,4 +1,5 @@
-// HeapDescriber / Heap2Describer: the Heap and Heap2 resource managers (heapdesc.c, PostgreSQL 15).
+// HeapDescriber / Heap2Describer: the Heap and Heap2 resource managers (heapdesc.c, PostgreSQL 15;
+// 16 and later in HeapDescriber.Pg16.cs).
 // Both mask the info with XLOG_HEAP_OPMASK before describing, so the "+INIT" variants
 // (XLOG_HEAP_INIT_PAGE) describe like their plain forms; only the identities differ.
 using PgWal.Diagnostics.Text;
@@ -32,7 +33,7 @@ internal static class HeapInfo
     }
 }
 
-internal sealed class HeapDescriber : IRecordDescriber
+internal sealed partial class HeapDescriber : IRecordDescriber
 {
     private const byte Insert = 0x00;
     private const byte Delete = 0x10;
@@ -63,6 +64,11 @@ internal sealed class HeapDescriber : IRecordDescriber
 
     public void Describe(DecodedRecord record, TextBuffer o)
     {
+        if (record.Version >= WalVersion.Pg16)
+        {
+            DescribePg16(record, o);
+            return;
+        }
         var d = record.MainData;
         switch (record.Info & HeapInfo.OpMask)
         {
@@ -130,7 +136,7 @@ internal sealed class HeapDescriber : IRecordDescriber
     }
 }
 
-internal sealed class Heap2Describer : IRecordDescriber
+internal sealed partial class Heap2Describer : IRecordDescriber
 {
     private const byte Rewrite = 0x00;
     private const byte Prune = 0x10;
@@ -159,6 +165,11 @@ internal sealed class Heap2Describer : IRecordDescriber
 
     public void Describe(DecodedRecord record, TextBuffer o)
     {
+        if (record.Version >= WalVersion.Pg16)
+        {
+            DescribePg16(record, o);
+            return;
+        }
         var d = record.MainData;
         switch (record.Info & HeapInfo.OpMask)
         {
