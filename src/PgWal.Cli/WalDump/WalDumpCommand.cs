@@ -209,8 +209,8 @@ internal static class WalDumpCommand
                                  (optionally, show per-record statistics)
           -?, --help             show this help, then exit
 
-        Reads PostgreSQL 15, 16, 17 and 18 WAL; output is identical to pg_waldump 15's
-        (records of 16, 17 and 18 are described as PostgreSQL 15 describes them, for now).
+        Reads PostgreSQL 15, 16, 17 and 18 WAL; the output is identical to the pg_waldump
+        of the version that wrote it.
 
         """;
 }

@@ -5,6 +5,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using PgWal.Diagnostics.Text;
+using PgWal.Format;
 
 namespace PgWal.Rmgr.Describe;
 
@@ -66,11 +67,23 @@ internal static class DescribeText
         => o.AppendUInt(fullXid >> 32).Append(':').AppendUInt((uint)fullXid);
 
     /// <summary>
+    /// TABLESPACE_VERSION_DIRECTORY, "PG_" major "_" CATALOG_VERSION_NO, of each version's release
+    /// (what its tools print; a beta build prints its own catalog version).
+    /// </summary>
+    internal static ReadOnlySpan<byte> TablespaceVersionDirectory(WalVersion version) => version switch
+    {
+        WalVersion.Pg16 => "PG_16_202307071"u8,
+        WalVersion.Pg17 => "PG_17_202406281"u8,
+        WalVersion.Pg18 => "PG_18_202506291"u8,
+        _ => "PG_15_202209061"u8,
+    };
+
+    /// <summary>
     /// relpathperm() of the RelFileNode at <paramref name="offset"/>: <c>global/REL</c>,
-    /// <c>base/DB/REL</c> or <c>pg_tblspc/SPC/PG_15_202209061/DB/REL</c>, plus <c>_fork</c> for
+    /// <c>base/DB/REL</c> or <c>pg_tblspc/SPC/PG_MAJOR_CATVERSION/DB/REL</c> (per version), plus <c>_fork</c> for
     /// forks other than main. An out-of-range fork (PostgreSQL would index past forkNames[]) prints "_?".
     /// </summary>
-    internal static TextBuffer AppendRelPath(this TextBuffer o, ReadOnlySpan<byte> d, int offset, int fork)
+    internal static TextBuffer AppendRelPath(this TextBuffer o, ReadOnlySpan<byte> d, int offset, int fork, WalVersion version = WalVersion.Pg15)
     {
         uint spc = U32(d, offset), db = U32(d, offset + 4), rel = U32(d, offset + 8);
         if (spc == GlobalTablespace)
@@ -78,7 +91,7 @@ internal static class DescribeText
         else if (spc == DefaultTablespace)
             o.Append("base/"u8).AppendUInt(db).Append('/');
         else
-            o.Append("pg_tblspc/"u8).AppendUInt(spc).Append("/PG_15_202209061/"u8).AppendUInt(db).Append('/');
+            o.Append("pg_tblspc/"u8).AppendUInt(spc).Append('/').Append(TablespaceVersionDirectory(version)).Append('/').AppendUInt(db).Append('/');
         o.AppendUInt(rel);
         if (fork != 0)
         {

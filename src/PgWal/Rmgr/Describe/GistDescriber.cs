@@ -36,18 +36,23 @@ internal sealed class GistDescriber : IRecordDescriber
         {
             case PageReuse:
                 // gistxlogPageReuse: 0 node | 12 block | 16 u64 latestRemovedFullXid
-                if (d.Length < 24)
+                // (16: snapshotConflictHorizon, then 24 isCatalogRel, printed from 17 on)
+                if (d.Length < (record.Version >= WalVersion.Pg17 ? 25 : 24))
                     return;
                 o.Append("rel "u8).AppendRelTriple(d, 0)
                     .Append("; blk "u8).AppendUInt(U32(d, 12))
-                    .Append("; latestRemovedXid "u8).AppendFullXid(U64(d, 16));
+                    .Append(record.Version >= WalVersion.Pg16 ? "; snapshotConflictHorizon "u8 : "; latestRemovedXid "u8).AppendFullXid(U64(d, 16));
+                if (record.Version >= WalVersion.Pg17)
+                    o.Append(", isCatalogRel "u8).Append(TF(d[24] != 0));
                 break;
             case Delete:
-                // gistxlogDelete: 0 latestRemovedXid | 4 u16 ntodelete
-                if (d.Length < 6)
+                // gistxlogDelete: 0 latestRemovedXid | 4 u16 ntodelete (16: 6 isCatalogRel, printed from 17 on)
+                if (d.Length < (record.Version >= WalVersion.Pg17 ? 7 : 6))
                     return;
-                o.Append("delete: latestRemovedXid "u8).AppendUInt(U32(d, 0))
+                o.Append(record.Version >= WalVersion.Pg16 ? "delete: snapshotConflictHorizon "u8 : "delete: latestRemovedXid "u8).AppendUInt(U32(d, 0))
                     .Append(", nitems: "u8).AppendUInt(U16(d, 4));
+                if (record.Version >= WalVersion.Pg17)
+                    o.Append(", isCatalogRel "u8).Append(TF(d[6] != 0));
                 break;
             case PageSplit:
                 // gistxlogPageSplit: 0 origrlink | 8 u64 orignsn | 16 bool origleaf | 18 u16 npage

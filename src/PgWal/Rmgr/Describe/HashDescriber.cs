@@ -117,10 +117,18 @@ internal sealed class HashDescriber : IRecordDescriber
                 o.Append("ntuples "u8).AppendG(BitConverter.Int64BitsToDouble(I64(d, 0)));
                 break;
             case VacuumOnePage:
-                // xl_hash_vacuum_one_page: 0 latestRemovedXid | 4 int ntuples
+                // xl_hash_vacuum_one_page: 0 latestRemovedXid | 4 int ntuples; from 16:
+                // 0 snapshotConflictHorizon | 4 uint16 ntuples | 6 isCatalogRel (printed from 17 on)
                 if (d.Length < 8)
                     return;
-                o.Append("ntuples "u8).AppendInt(I32(d, 4)).Append(", latestRemovedXid "u8).AppendUInt(U32(d, 0));
+                if (record.Version < WalVersion.Pg16)
+                {
+                    o.Append("ntuples "u8).AppendInt(I32(d, 4)).Append(", latestRemovedXid "u8).AppendUInt(U32(d, 0));
+                    break;
+                }
+                o.Append("ntuples "u8).AppendInt(U16(d, 4)).Append(", snapshotConflictHorizon "u8).AppendUInt(U32(d, 0));
+                if (record.Version >= WalVersion.Pg17)
+                    o.Append(", isCatalogRel "u8).Append(TF(d[6] != 0));
                 break;
         }
     }

@@ -126,11 +126,14 @@ internal sealed class SpGistDescriber : IRecordDescriber
                 break;
             case VacuumRedirect:
                 // spgxlogVacuumRedirect: 0 nToPlaceholder | 2 firstPlaceholder | 4 newestRedirectXid
-                if (d.Length < 8)
+                // (16: snapshotConflictHorizon, then 8 isCatalogRel, printed from 17 on)
+                if (d.Length < (record.Version >= WalVersion.Pg17 ? 9 : 8))
                     return;
                 o.Append("ntoplaceholder: "u8).AppendUInt(U16(d, 0))
                     .Append(", firstplaceholder: "u8).AppendUInt(U16(d, 2))
-                    .Append(", newestredirectxid: "u8).AppendUInt(U32(d, 4));
+                    .Append(record.Version >= WalVersion.Pg16 ? ", snapshotConflictHorizon: "u8 : ", newestredirectxid: "u8).AppendUInt(U32(d, 4));
+                if (record.Version >= WalVersion.Pg17)
+                    o.Append(", isCatalogRel: "u8).Append(TF(d[8] != 0));
                 break;
         }
     }

@@ -67,8 +67,27 @@ internal sealed class StandbyDescriber : IRecordDescriber
                         o.Append(' ').AppendUInt(U32(d, (int)at));
                     }
                 }
+                if (record.Version < WalVersion.Pg16)
+                {
+                    if (d[8] != 0)
+                        o.Append("; subxid ovf"u8);
+                    break;
+                }
+                // 16 and later: the overflow spelled out, then the subtransactions after the xids.
                 if (d[8] != 0)
-                    o.Append("; subxid ovf"u8);
+                    o.Append("; subxid overflowed"u8);
+                int subxcnt = I32(d, 4);
+                if (subxcnt > 0)
+                {
+                    o.Append("; "u8).AppendInt(subxcnt).Append(" subxacts:"u8);
+                    for (int i = 0; i < subxcnt; i++)
+                    {
+                        long at = 24 + ((long)xcnt + i) * 4;
+                        if (xcnt < 0 || at + 4 > d.Length)
+                            return;
+                        o.Append(' ').AppendUInt(U32(d, (int)at));
+                    }
+                }
                 break;
             }
             case Invalidations:

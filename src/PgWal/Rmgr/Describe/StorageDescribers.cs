@@ -30,13 +30,13 @@ internal sealed class StorageDescriber : IRecordDescriber
             case Create:
                 // xl_smgr_create: 0 rnode | 12 int forkNum
                 if (d.Length >= 16)
-                    o.AppendRelPath(d, 0, I32(d, 12));
+                    o.AppendRelPath(d, 0, I32(d, 12), record.Version);
                 break;
             case Truncate:
                 // xl_smgr_truncate: 0 blkno | 4 rnode | 16 int flags
                 if (d.Length >= 20)
                 {
-                    o.AppendRelPath(d, 4, 0).Append(" to "u8).AppendUInt(U32(d, 0))
+                    o.AppendRelPath(d, 4, 0, record.Version).Append(" to "u8).AppendUInt(U32(d, 0))
                         .Append(" blocks flags "u8).AppendInt(I32(d, 16));
                 }
                 break;

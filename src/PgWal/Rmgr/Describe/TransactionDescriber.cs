@@ -25,7 +25,8 @@ internal sealed class TransactionDescriber : IRecordDescriber
     private const uint ForceSyncCommit = 1u << 31;
 
     /// <summary><c>sizeof(xl_xact_stats_item)</c>: int kind, Oid dboid, Oid objoid.</summary>
-    private const int StatsItemSize = 12;
+    // xl_xact_stats_item: int kind | Oid dboid | objid (uint32 until 17; two uint32 halves of a uint64 from 18).
+    private static int StatsItemSize(WalVersion version) => version >= WalVersion.Pg18 ? 16 : 12;
 
     /// <summary><c>sizeof(xl_xact_prepare)</c>, already MAXALIGNed.</summary>
     private const int PrepareHeaderSize = 72;
@@ -54,14 +55,14 @@ internal sealed class TransactionDescriber : IRecordDescriber
         {
             case XactInfo.Commit:
             case XactInfo.CommitPrepared:
-                DescribeCompletion(d, record.Info, record.Origin, commit: true, o);
+                DescribeCompletion(d, record.Info, record.Origin, commit: true, record.Version, o);
                 break;
             case XactInfo.Abort:
             case XactInfo.AbortPrepared:
-                DescribeCompletion(d, record.Info, record.Origin, commit: false, o);
+                DescribeCompletion(d, record.Info, record.Origin, commit: false, record.Version, o);
                 break;
             case XactInfo.Prepare:
-                DescribePrepare(d, record.Origin, o);
+                DescribePrepare(d, record.Origin, record.Version, o);
                 break;
             case XactInfo.Assignment:
                 // xl_xact_assignment: 0 xtop | 4 int nsubxacts | 8 xsub[]
@@ -103,7 +104,7 @@ internal sealed class TransactionDescriber : IRecordDescriber
         if (op is XactInfo.CommitPrepared or XactInfo.AbortPrepared)
         {
             var p = new Parsed();
-            if (!Parse(d, record.Info, commit, ref p) && p.TwoPhaseXid == 0)
+            if (!Parse(d, record.Info, commit, record.Version, ref p) && p.TwoPhaseXid == 0)
                 return false;
             xid = p.TwoPhaseXid;
         }
@@ -126,7 +127,7 @@ internal sealed class TransactionDescriber : IRecordDescriber
 
     // Walks the optional sections in xinfo order; false when the data ends inside one (the sections
     // parsed so far stay usable, later ones are treated as absent).
-    private static bool Parse(ReadOnlySpan<byte> d, byte info, bool commit, ref Parsed p)
+    private static bool Parse(ReadOnlySpan<byte> d, byte info, bool commit, WalVersion version, ref Parsed p)
     {
         int pos = SmallXlogPayloads.XactMinimalSize;
         if ((info & XactInfo.HasInfo) != 0)
@@ -148,7 +149,7 @@ internal sealed class TransactionDescriber : IRecordDescriber
             return false;
         if ((p.Xinfo & HasRelFileNodes) != 0 && !Section(d, ref pos, RelFileNodeSize, out p.NRels, out p.RelsAt))
             return false;
-        if ((p.Xinfo & HasDroppedStats) != 0 && !Section(d, ref pos, StatsItemSize, out p.NStats, out p.StatsAt))
+        if ((p.Xinfo & HasDroppedStats) != 0 && !Section(d, ref pos, StatsItemSize(version), out p.NStats, out p.StatsAt))
             return false;
         // ParseAbortRecord has no invalidation section.
         if (commit && (p.Xinfo & HasInvals) != 0 && !Section(d, ref pos, InvalidationMessageSize, out p.NMsgs, out p.MsgsAt))
@@ -195,18 +196,18 @@ internal sealed class TransactionDescriber : IRecordDescriber
         return true;
     }
 
-    private static void DescribeCompletion(ReadOnlySpan<byte> d, byte info, ushort origin, bool commit, TextBuffer o)
+    private static void DescribeCompletion(ReadOnlySpan<byte> d, byte info, ushort origin, bool commit, WalVersion version, TextBuffer o)
     {
         if (d.Length < SmallXlogPayloads.XactMinimalSize)
             return;
         var p = default(Parsed);
-        bool complete = Parse(d, info, commit, ref p);
+        bool complete = Parse(d, info, commit, version, ref p);
 
         if (p.TwoPhaseXid != 0)
             o.AppendUInt(p.TwoPhaseXid).Append(": "u8);
         o.AppendTimestamp(I64(d, 0));
 
-        AppendRelations(o, "; rels:"u8, d, p.RelsAt, p.NRels);
+        AppendRelations(o, "; rels:"u8, d, p.RelsAt, p.NRels, version);
         if (p.NSubxacts > 0)
         {
             o.Append("; subxacts:"u8);
@@ -214,7 +215,7 @@ internal sealed class TransactionDescriber : IRecordDescriber
         }
         if (commit)
         {
-            AppendStats(o, "; dropped stats:"u8, d, p.StatsAt, p.NStats);
+            AppendStats(o, "; dropped stats:"u8, d, p.StatsAt, p.NStats, version);
             AppendInvalidations(o, d, p.MsgsAt, p.NMsgs, p.DbId, p.TsId, (p.Xinfo & UpdateRelcacheFile) != 0);
             if ((p.Xinfo & ApplyFeedback) != 0)
                 o.Append("; apply_feedback"u8);
@@ -227,7 +228,7 @@ internal sealed class TransactionDescriber : IRecordDescriber
         {
             if (complete && (p.Xinfo & HasOrigin) != 0)
                 AppendOrigin(o, origin, p.OriginLsn, p.OriginTimestamp);
-            AppendStats(o, "; dropped stats:"u8, d, p.StatsAt, p.NStats);
+            AppendStats(o, "; dropped stats:"u8, d, p.StatsAt, p.NStats, version);
         }
     }
 
@@ -240,7 +241,7 @@ internal sealed class TransactionDescriber : IRecordDescriber
     // | 28 nsubxacts | 32 ncommitrels | 36 nabortrels | 40 ncommitstats | 44 nabortstats
     // | 48 ninvalmsgs | 52 bool initfileinval | 54 u16 gidlen | 56 origin_lsn | 64 origin_timestamp;
     // then gid, subxacts, commit rels, abort rels, commit stats, abort stats, invals, each MAXALIGNed.
-    private static void DescribePrepare(ReadOnlySpan<byte> d, ushort origin, TextBuffer o)
+    private static void DescribePrepare(ReadOnlySpan<byte> d, ushort origin, WalVersion version, TextBuffer o)
     {
         if (d.Length < PrepareHeaderSize)
             return;
@@ -255,15 +256,15 @@ internal sealed class TransactionDescriber : IRecordDescriber
         long subxactsAt = Advance(ref pos, nsubxacts, 4);
         long commitRelsAt = Advance(ref pos, ncommitrels, RelFileNodeSize);
         long abortRelsAt = Advance(ref pos, nabortrels, RelFileNodeSize);
-        long commitStatsAt = Advance(ref pos, ncommitstats, StatsItemSize);
-        long abortStatsAt = Advance(ref pos, nabortstats, StatsItemSize);
+        long commitStatsAt = Advance(ref pos, ncommitstats, StatsItemSize(version));
+        long abortStatsAt = Advance(ref pos, nabortstats, StatsItemSize(version));
         long msgsAt = Advance(ref pos, ninvalmsgs, InvalidationMessageSize);
 
         o.Append("gid "u8).AppendCString(gid).Append(": "u8).AppendTimestamp(I64(d, 16));
-        AppendRelations(o, "; rels(commit):"u8, d, Clamp(commitRelsAt), ncommitrels);
-        AppendRelations(o, "; rels(abort):"u8, d, Clamp(abortRelsAt), nabortrels);
-        AppendStats(o, "; commit dropped stats:"u8, d, Clamp(commitStatsAt), ncommitstats);
-        AppendStats(o, "; abort dropped stats:"u8, d, Clamp(abortStatsAt), nabortstats);
+        AppendRelations(o, "; rels(commit):"u8, d, Clamp(commitRelsAt), ncommitrels, version);
+        AppendRelations(o, "; rels(abort):"u8, d, Clamp(abortRelsAt), nabortrels, version);
+        AppendStats(o, "; commit dropped stats:"u8, d, Clamp(commitStatsAt), ncommitstats, version);
+        AppendStats(o, "; abort dropped stats:"u8, d, Clamp(abortStatsAt), nabortstats, version);
         if (nsubxacts > 0)
         {
             o.Append("; subxacts:"u8);
@@ -288,7 +289,7 @@ internal sealed class TransactionDescriber : IRecordDescriber
     private static int Clamp(long offset) => offset is >= 0 and <= int.MaxValue ? (int)offset : -1;
 
     /// <summary>xact_desc_relations(): "; LABEL:" then " PATH" per relation (main fork).</summary>
-    private static void AppendRelations(TextBuffer o, ReadOnlySpan<byte> label, ReadOnlySpan<byte> d, int at, int nrels)
+    private static void AppendRelations(TextBuffer o, ReadOnlySpan<byte> label, ReadOnlySpan<byte> d, int at, int nrels, WalVersion version)
     {
         if (nrels <= 0)
             return;
@@ -298,23 +299,27 @@ internal sealed class TransactionDescriber : IRecordDescriber
             long r = at + (long)i * RelFileNodeSize;
             if (at < 0 || r + RelFileNodeSize > d.Length)
                 return;
-            o.Append(' ').AppendRelPath(d, (int)r, 0);
+            o.Append(' ').AppendRelPath(d, (int)r, 0, version);
         }
     }
 
     /// <summary>xact_desc_stats(): "; [LABEL ]dropped stats:" then " kind/dboid/objoid" per item.</summary>
-    private static void AppendStats(TextBuffer o, ReadOnlySpan<byte> label, ReadOnlySpan<byte> d, int at, int nstats)
+    private static void AppendStats(TextBuffer o, ReadOnlySpan<byte> label, ReadOnlySpan<byte> d, int at, int nstats, WalVersion version)
     {
         if (nstats <= 0)
             return;
         o.Append(label);
         for (int i = 0; i < nstats; i++)
         {
-            long s = at + (long)i * StatsItemSize;
-            if (at < 0 || s + StatsItemSize > d.Length)
+            int size = StatsItemSize(version);
+            long s = at + (long)i * size;
+            if (at < 0 || s + size > d.Length)
                 return;
-            o.Append(' ').AppendInt(I32(d, (int)s)).Append('/').AppendUInt(U32(d, (int)s + 4))
-                .Append('/').AppendUInt(U32(d, (int)s + 8));
+            o.Append(' ').AppendInt(I32(d, (int)s)).Append('/').AppendUInt(U32(d, (int)s + 4)).Append('/');
+            if (size == 16)
+                o.AppendUInt(((ulong)U32(d, (int)s + 12) << 32) | U32(d, (int)s + 8));
+            else
+                o.AppendUInt(U32(d, (int)s + 8));
         }
     }
 

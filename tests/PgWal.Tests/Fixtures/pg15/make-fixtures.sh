@@ -761,7 +761,7 @@ CREATE TABLE s + 200 inserts + 20 updates; pg_switch_wal();
 
 # =============================================================================
 [[ -x $PGBIN/postgres ]] || die "no PostgreSQL binaries in $PGBIN"
-"$PGBIN/postgres" --version | grep -q " $PG_MAJOR\." || die "PGBIN is not PostgreSQL $PG_MAJOR"
+"$PGBIN/postgres" --version | grep -Eq " $PG_MAJOR(\.|beta|rc)" || die "PGBIN is not PostgreSQL $PG_MAJOR"
 for s in "${SETS[@]}"; do
     case $s in
         mixed-1mb) make_mixed ;;
