@@ -1,6 +1,6 @@
-// BtreeDescriber: the Btree resource manager (nbtdesc.c, PostgreSQL 15; 16 and later in
-// BtreeDescriber.Pg16.cs). META_CLEANUP reads xl_btree_metadata from block 0's data; the split
-// record prints its uint16 offsets with %d. The record types and their names are the same in 15–18.
+// BtreeDescriber: the Btree resource manager (nbtdesc.c of PostgreSQL 15 to 18). META_CLEANUP reads
+// xl_btree_metadata from block 0's data; the split record prints its uint16 offsets with %d. The
+// record types and their names are the same in 15–18.
 using PgWal.Diagnostics.Text;
 using PgWal.Format;
 using PgWal.Read;
@@ -8,7 +8,7 @@ using static PgWal.Rmgr.Describe.DescribeText;
 
 namespace PgWal.Rmgr.Describe;
 
-internal sealed partial class BtreeDescriber : IRecordDescriber
+internal sealed class BtreeDescriber : IRecordDescriber
 {
     private const byte InsertLeaf = 0x00;
     private const byte InsertUpper = 0x10;
@@ -48,14 +48,14 @@ internal sealed partial class BtreeDescriber : IRecordDescriber
         _ => null,
     };
 
+    // 15 writes "key value" with ";" between most pairs; 16 rewrote every description as "key:
+    // value" pairs joined by ", ", renamed latestRemovedXid to snapshotConflictHorizon and prints
+    // the offsets VACUUM and DELETE carry; 17 adds isCatalogRel (its byte exists from 16 on).
     public void Describe(DecodedRecord record, TextBuffer o)
     {
-        if (record.Version >= WalVersion.Pg16)
-        {
-            DescribePg16(record, o);
-            return;
-        }
         var d = record.MainData;
+        bool v16 = record.Version >= WalVersion.Pg16, v17 = record.Version >= WalVersion.Pg17;
+        var sep = v16 ? ", "u8 : "; "u8;
         switch (record.Info & RecordHeader.RmgrInfoMask)
         {
             case InsertLeaf:
@@ -65,46 +65,54 @@ internal sealed partial class BtreeDescriber : IRecordDescriber
                 // xl_btree_insert: 0 offnum
                 if (d.Length < 2)
                     return;
-                o.Append("off "u8).AppendUInt(U16(d, 0));
+                o.Append(v16 ? "off: "u8 : "off "u8).AppendUInt(U16(d, 0));
                 break;
             case SplitL:
             case SplitR:
                 // xl_btree_split: 0 level | 4 firstrightoff | 6 newitemoff | 8 postingoff
                 if (d.Length < 10)
                     return;
-                o.Append("level "u8).AppendUInt(U32(d, 0))
-                    .Append(", firstrightoff "u8).AppendInt(U16(d, 4))
-                    .Append(", newitemoff "u8).AppendInt(U16(d, 6))
-                    .Append(", postingoff "u8).AppendInt(U16(d, 8));
+                o.Append(v16 ? "level: "u8 : "level "u8).AppendUInt(U32(d, 0))
+                    .Append(v16 ? ", firstrightoff: "u8 : ", firstrightoff "u8).AppendInt(U16(d, 4))
+                    .Append(v16 ? ", newitemoff: "u8 : ", newitemoff "u8).AppendInt(U16(d, 6))
+                    .Append(v16 ? ", postingoff: "u8 : ", postingoff "u8).AppendInt(U16(d, 8));
                 break;
             case Dedup:
                 // xl_btree_dedup: 0 nintervals
                 if (d.Length < 2)
                     return;
-                o.Append("nintervals "u8).AppendUInt(U16(d, 0));
+                o.Append(v16 ? "nintervals: "u8 : "nintervals "u8).AppendUInt(U16(d, 0));
                 break;
             case Vacuum:
                 // xl_btree_vacuum: 0 ndeleted | 2 nupdated
                 if (d.Length < 4)
                     return;
-                o.Append("ndeleted "u8).AppendUInt(U16(d, 0)).Append("; nupdated "u8).AppendUInt(U16(d, 2));
+                o.Append(v16 ? "ndeleted: "u8 : "ndeleted "u8).AppendUInt(U16(d, 0))
+                    .Append(sep).Append(v16 ? "nupdated: "u8 : "nupdated "u8).AppendUInt(U16(d, 2));
+                if (v16 && record.HasBlock(0) && record.Block(0).HasData)
+                    AppendDeletedAndUpdated(o, record.BlockData(0), U16(d, 0), U16(d, 2));
                 break;
             case Delete:
-                // xl_btree_delete: 0 latestRemovedXid | 4 ndeleted | 6 nupdated
-                if (d.Length < 8)
+                // xl_btree_delete: 0 latestRemovedXid (16: snapshotConflictHorizon) | 4 ndeleted
+                // | 6 nupdated | 8 isCatalogRel (16 on)
+                if (d.Length < (v17 ? 9 : 8))
                     return;
-                o.Append("latestRemovedXid "u8).AppendUInt(U32(d, 0))
-                    .Append("; ndeleted "u8).AppendUInt(U16(d, 4))
-                    .Append("; nupdated "u8).AppendUInt(U16(d, 6));
+                o.Append(v16 ? "snapshotConflictHorizon: "u8 : "latestRemovedXid "u8).AppendUInt(U32(d, 0))
+                    .Append(sep).Append(v16 ? "ndeleted: "u8 : "ndeleted "u8).AppendUInt(U16(d, 4))
+                    .Append(sep).Append(v16 ? "nupdated: "u8 : "nupdated "u8).AppendUInt(U16(d, 6));
+                if (v17)
+                    o.Append(", isCatalogRel: "u8).Append(TF(d[8] != 0));
+                if (v16 && record.HasBlock(0) && record.Block(0).HasData)
+                    AppendDeletedAndUpdated(o, record.BlockData(0), U16(d, 4), U16(d, 6));
                 break;
             case MarkPageHalfDead:
                 // xl_btree_mark_page_halfdead: 0 poffset | 4 leafblk | 8 leftblk | 12 rightblk | 16 topparent
                 if (d.Length < 20)
                     return;
-                o.Append("topparent "u8).AppendUInt(U32(d, 16))
-                    .Append("; leaf "u8).AppendUInt(U32(d, 4))
-                    .Append("; left "u8).AppendUInt(U32(d, 8))
-                    .Append("; right "u8).AppendUInt(U32(d, 12));
+                o.Append(v16 ? "topparent: "u8 : "topparent "u8).AppendUInt(U32(d, 16))
+                    .Append(sep).Append(v16 ? "leaf: "u8 : "leaf "u8).AppendUInt(U32(d, 4))
+                    .Append(sep).Append(v16 ? "left: "u8 : "left "u8).AppendUInt(U32(d, 8))
+                    .Append(sep).Append(v16 ? "right: "u8 : "right "u8).AppendUInt(U32(d, 12));
                 break;
             case UnlinkPage:
             case UnlinkPageMeta:
@@ -112,26 +120,29 @@ internal sealed partial class BtreeDescriber : IRecordDescriber
                 // | 24 leafleftsib | 28 leafrightsib | 32 leaftopparent
                 if (d.Length < 36)
                     return;
-                o.Append("left "u8).AppendUInt(U32(d, 0))
-                    .Append("; right "u8).AppendUInt(U32(d, 4))
-                    .Append("; level "u8).AppendUInt(U32(d, 8))
-                    .Append("; safexid "u8).AppendFullXid(U64(d, 16))
-                    .Append("; leafleft "u8).AppendUInt(U32(d, 24))
-                    .Append("; leafright "u8).AppendUInt(U32(d, 28))
-                    .Append("; leaftopparent "u8).AppendUInt(U32(d, 32));
+                o.Append(v16 ? "left: "u8 : "left "u8).AppendUInt(U32(d, 0))
+                    .Append(sep).Append(v16 ? "right: "u8 : "right "u8).AppendUInt(U32(d, 4))
+                    .Append(sep).Append(v16 ? "level: "u8 : "level "u8).AppendUInt(U32(d, 8))
+                    .Append(sep).Append(v16 ? "safexid: "u8 : "safexid "u8).AppendFullXid(U64(d, 16))
+                    .Append(sep).Append(v16 ? "leafleft: "u8 : "leafleft "u8).AppendUInt(U32(d, 24))
+                    .Append(sep).Append(v16 ? "leafright: "u8 : "leafright "u8).AppendUInt(U32(d, 28))
+                    .Append(sep).Append(v16 ? "leaftopparent: "u8 : "leaftopparent "u8).AppendUInt(U32(d, 32));
                 break;
             case NewRoot:
                 // xl_btree_newroot: 0 rootblk | 4 level
                 if (d.Length < 8)
                     return;
-                o.Append("lev "u8).AppendUInt(U32(d, 4));
+                o.Append(v16 ? "level: "u8 : "lev "u8).AppendUInt(U32(d, 4));
                 break;
             case ReusePage:
-                // xl_btree_reuse_page: 0 node | 12 block | 16 u64 latestRemovedFullXid
-                if (d.Length < 24)
+                // xl_btree_reuse_page: 0 locator | 12 block | 16 u64 latestRemovedFullXid
+                // (16: snapshotConflictHorizon) | 24 isCatalogRel (16 on)
+                if (d.Length < (v17 ? 25 : 24))
                     return;
-                o.Append("rel "u8).AppendRelTriple(d, 0)
-                    .Append("; latestRemovedXid "u8).AppendFullXid(U64(d, 16));
+                o.Append(v16 ? "rel: "u8 : "rel "u8).AppendRelTriple(d, 0)
+                    .Append(sep).Append(v16 ? "snapshotConflictHorizon: "u8 : "latestRemovedXid "u8).AppendFullXid(U64(d, 16));
+                if (v17)
+                    o.Append(", isCatalogRel: "u8).Append(TF(d[24] != 0));
                 break;
             case MetaCleanup:
             {
@@ -140,9 +151,39 @@ internal sealed partial class BtreeDescriber : IRecordDescriber
                 var meta = record.BlockData(0);
                 if (meta.Length < 24)
                     return;
-                o.Append("last_cleanup_num_delpages "u8).AppendUInt(U32(meta, 20));
+                o.Append(v16 ? "last_cleanup_num_delpages: "u8 : "last_cleanup_num_delpages "u8).AppendUInt(U32(meta, 20));
                 break;
             }
         }
+    }
+
+    // delvacuum_desc (16 on): block 0 holds OffsetNumber deleted[ndeleted], OffsetNumber
+    // updated[nupdated], then per updated item an xl_btree_update {uint16 ndeletedtids} followed by
+    // that many uint16 ptids.
+    private static void AppendDeletedAndUpdated(TextBuffer o, ReadOnlySpan<byte> data, int ndeleted, int nupdated)
+    {
+        o.Append(", deleted:"u8).AppendOffsetArray(data, 0, ndeleted);
+        o.Append(", updated: ["u8);
+        int updatedOffsets = 2 * ndeleted;
+        int update = updatedOffsets + 2 * nupdated;
+        for (int i = 0; i < nupdated; i++)
+        {
+            if (update + 2 > data.Length || updatedOffsets + 2 * i + 2 > data.Length)
+                break;   // damaged: print what is there
+            int nptids = U16(data, update);
+            o.Append("{ off: "u8).AppendUInt(U16(data, updatedOffsets + 2 * i))
+                .Append(", nptids: "u8).AppendUInt((uint)nptids).Append(", ptids: ["u8);
+            for (int p = 0; p < nptids && update + 2 + 2 * p + 2 <= data.Length; p++)
+            {
+                if (p > 0)
+                    o.Append(", "u8);
+                o.AppendUInt(U16(data, update + 2 + 2 * p));
+            }
+            o.Append("] }"u8);
+            if (i < nupdated - 1)
+                o.Append(", "u8);
+            update += 2 + 2 * nptids;
+        }
+        o.Append(']');
     }
 }
