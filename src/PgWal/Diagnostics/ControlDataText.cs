@@ -94,6 +94,8 @@ public static class ControlDataText
         Line(o, "Date/time type storage:", "64-bit integers");
         Line(o, "Float8 argument passing:", data.Float8ByVal ? "by value" : "by reference");
         Line(o, "Data page checksum version:", Inv($"{data.DataChecksumVersion}"));
+        if (data.DefaultCharSignedness is { } signedness)
+            Line(o, "Default char data signedness:", signedness ? "signed" : "unsigned");   // 18 on
         Line(o, "Mock authentication nonce:", data.MockAuthenticationNonce.ToString());
         return o.ToString();
     }

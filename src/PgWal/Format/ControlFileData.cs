@@ -127,6 +127,25 @@ public sealed record ControlFileData
     /// <summary>Offset of <c>crc</c>; the CRC covers bytes [0, CrcOffset).</summary>
     public const int CrcOffset = MockAuthNonceOffset + MockAuthNonceLength; // 288
 
+    // PostgreSQL 18 (PG_CONTROL_VERSION 1800) put default_char_signedness before the nonce, which
+    // moves the nonce and the CRC; 16 and 17 (1300, 1700) read as 15 does (17's checkpoint wal_level
+    // sits in what was padding). Decode and the CRC helpers follow the version stored in the file:
+    // exactly 1800 selects 18's layout; anything else (damage included) is read as 15's, which is
+    // what pg_controldata 15 does with every file.
+    /// <summary><c>PG_CONTROL_VERSION</c> of PostgreSQL 18.</summary>
+    public const uint Version18 = 1800;
+    /// <summary>PostgreSQL 18: offset of <c>default_char_signedness</c>.</summary>
+    public const int DefaultCharSignednessOffset18 = 256;
+    /// <summary>PostgreSQL 18: offset of <c>mock_authentication_nonce</c>.</summary>
+    public const int MockAuthNonceOffset18 = 257;
+    /// <summary>PostgreSQL 18: offset of <c>crc</c>.</summary>
+    public const int CrcOffset18 = 292;
+
+    private static bool IsLayout18(ReadOnlySpan<byte> file)
+        => file.Length >= CrcOffset18 + 4 && BinaryPrimitives.ReadUInt32LittleEndian(file[ControlVersionOffset..]) == Version18;
+
+    private static int CrcOffsetOf(ReadOnlySpan<byte> file) => IsLayout18(file) ? CrcOffset18 : CrcOffset;
+
     /// <summary>Unique cluster identifier, also stored in every WAL segment's long page header.</summary>
     public ulong SystemIdentifier { get; init; }
     /// <summary><c>pg_control_version</c>: the format of this file.</summary>
@@ -195,6 +214,9 @@ public sealed record ControlFileData
     public uint DataChecksumVersion { get; init; }
     /// <summary>Cluster-unique random nonce for mock authentication.</summary>
     public MockAuthNonce MockAuthenticationNonce { get; init; }
+
+    /// <summary>PostgreSQL 18's <c>default_char_signedness</c>; null for the versions before it.</summary>
+    public bool? DefaultCharSignedness { get; init; }
 
     /// <summary>
     /// Encodes the whole file: the struct, its CRC-32C at <see cref="CrcOffset"/>, and zeros up to
@@ -288,7 +310,8 @@ public sealed record ControlFileData
             LargeObjectBlockSize = BinaryPrimitives.ReadUInt32LittleEndian(file[LargeObjectBlockSizeOffset..]),
             Float8ByVal = file[Float8ByValOffset] != 0,
             DataChecksumVersion = BinaryPrimitives.ReadUInt32LittleEndian(file[DataChecksumVersionOffset..]),
-            MockAuthenticationNonce = new MockAuthNonce(file.Slice(MockAuthNonceOffset, MockAuthNonceLength)),
+            MockAuthenticationNonce = new MockAuthNonce(file.Slice(IsLayout18(file) ? MockAuthNonceOffset18 : MockAuthNonceOffset, MockAuthNonceLength)),
+            DefaultCharSignedness = IsLayout18(file) ? file[DefaultCharSignednessOffset18] != 0 : null,
         };
     }
 
@@ -328,11 +351,11 @@ public sealed record ControlFileData
     public static bool CrcMatches(ReadOnlySpan<byte> file)
         => file.Length >= DataSize && ComputeCrc(file) == StoredCrc(file);
 
-    /// <summary>CRC-32C of bytes [0, <see cref="CrcOffset"/>), as PostgreSQL computes it.</summary>
-    public static uint ComputeCrc(ReadOnlySpan<byte> file) => Crc32C.Compute(file[..CrcOffset]);
+    /// <summary>CRC-32C of the bytes before the CRC (<see cref="CrcOffset"/>; 18's layout: <see cref="CrcOffset18"/>), as PostgreSQL computes it.</summary>
+    public static uint ComputeCrc(ReadOnlySpan<byte> file) => Crc32C.Compute(file[..CrcOffsetOf(file)]);
 
-    /// <summary>The CRC stored at <see cref="CrcOffset"/>.</summary>
-    public static uint StoredCrc(ReadOnlySpan<byte> file) => BinaryPrimitives.ReadUInt32LittleEndian(file[CrcOffset..]);
+    /// <summary>The CRC stored after the data (<see cref="CrcOffset"/>; 18's layout: <see cref="CrcOffset18"/>).</summary>
+    public static uint StoredCrc(ReadOnlySpan<byte> file) => BinaryPrimitives.ReadUInt32LittleEndian(file[CrcOffsetOf(file)..]);
 
     private static byte ToByte(bool value) => value ? (byte)1 : (byte)0;
 }
