@@ -81,6 +81,10 @@ internal static class WalDumpCommand
             output.ErrorLine(IsSourceFailure(findError)
                 ? findError.Message
                 : $"could not find a valid record after {o.Start}");
+            // pg_waldump says no more; a page of no known version (not a zeroed one) deserves its
+            // name and magic.
+            if (findError is { Kind: CorruptionKind.BadPageMagic, PageMagic: not 0 } bad && PageHeader.VersionOf(bad.PageMagic) == WalVersion.Unknown)
+                output.Hint($"{bad.Message}; the WAL page magic numbers read are D110 (PostgreSQL 15), D113 (16), D116 (17) and D118 (18)");
             return 1;
         }
         if (first != o.Start && geometry.OffsetInSegment(o.Start) != 0)

@@ -116,6 +116,9 @@ public sealed class WalReadError
     /// <summary>PostgreSQL 15's message for this check (what pg_waldump prints).</summary>
     public string Message { get; }
 
+    /// <summary>For <see cref="CorruptionKind.BadPageMagic"/>: the magic number the page has.</summary>
+    public ushort PageMagic { get; internal set; }
+
     /// <summary>The message with the exact record, file and offset.</summary>
     public override string ToString()
         => SegmentFile is null

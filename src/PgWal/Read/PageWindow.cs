@@ -206,8 +206,12 @@ internal sealed class PageWindow
         ushort magic = PageHeader.ReadMagic(header);
         var version = PageHeader.VersionOf(magic);
         if (version == WalVersion.Unknown || (Version != WalVersion.Unknown && version != Version))
-            return Error(CorruptionKind.BadPageMagic, pagePtr, recordLsn,
+        {
+            var bad = Error(CorruptionKind.BadPageMagic, pagePtr, recordLsn,
                 $"invalid magic number {magic:X4} in log segment {SegmentName(pagePtr)}, offset {offset}");
+            bad.PageMagic = magic;
+            return bad;
+        }
         var info = PageHeader.ReadInfo(header);
         if ((info & ~PageInfo.All) != 0)
             return Error(CorruptionKind.InvalidPageInfo, pagePtr, recordLsn,
