@@ -84,7 +84,7 @@ internal static class WalDumpCommand
             // pg_waldump says no more; a page of no known version (not a zeroed one) deserves its
             // name and magic.
             if (findError is { Kind: CorruptionKind.BadPageMagic, PageMagic: not 0 } bad && PageHeader.VersionOf(bad.PageMagic) == WalVersion.Unknown)
-                output.Hint($"{bad.Message}; the WAL page magic numbers read are D110 (PostgreSQL 15), D113 (16), D116 (17) and D118 (18)");
+                output.Hint($"{bad.Message}; {KnownMagics}");
             return 1;
         }
         if (first != o.Start && geometry.OffsetInSegment(o.Start) != 0)
@@ -158,9 +158,24 @@ internal static class WalDumpCommand
         if (error is not null && error.Kind != CorruptionKind.StopPointReached)
         {
             output.ErrorLine($"error in WAL record at {reader.ReadRecPtr}: {error.Message}");
+            if (error is { Kind: CorruptionKind.BadPageMagic, PageMagic: not 0 } bad)
+                MagicHint(output, bad, reader.Version);
             return 1;
         }
         return 0;
+    }
+
+    private const string KnownMagics = "the WAL page magic numbers read are D110 (PostgreSQL 15), D113 (16), D116 (17) and D118 (18)";
+
+    // pg_waldump says no more than the error. A page of another known version means versions mixed
+    // in one directory; a magic of none (not a zeroed page) gets the list of those read.
+    private static void MagicHint(ToolOutput output, WalReadError bad, WalVersion before)
+    {
+        var version = PageHeader.VersionOf(bad.PageMagic);
+        if (version == WalVersion.Unknown)
+            output.Hint($"segment {bad.SegmentFile} has a page of no known version (magic {bad.PageMagic:X4}); {KnownMagics}");
+        else if (before != WalVersion.Unknown && version != before)
+            output.Hint($"segment {bad.SegmentFile} holds PostgreSQL {(int)version} WAL (magic {bad.PageMagic:X4}) where the WAL before it is PostgreSQL {(int)before}'s; one WAL stream is written by one version");
     }
 
     // Failures of the page source itself, which pg_waldump reports (and dies of) in its read callbacks.

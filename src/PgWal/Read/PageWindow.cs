@@ -207,15 +207,16 @@ internal sealed class PageWindow
         var version = PageHeader.VersionOf(magic);
         if (version == WalVersion.Unknown || (Version != WalVersion.Unknown && version != Version))
         {
+            // Worded as the version read so far would (the page's own magic says nothing).
             var bad = Error(CorruptionKind.BadPageMagic, pagePtr, recordLsn,
-                $"invalid magic number {magic:X4} in log segment {SegmentName(pagePtr)}, offset {offset}");
+                $"invalid magic number {magic:X4} in {Where(Version, pagePtr, offset)}");
             bad.PageMagic = magic;
             return bad;
         }
         var info = PageHeader.ReadInfo(header);
         if ((info & ~PageInfo.All) != 0)
             return Error(CorruptionKind.InvalidPageInfo, pagePtr, recordLsn,
-                $"invalid info bits {(ushort)info:X4} in log segment {SegmentName(pagePtr)}, offset {offset}");
+                $"invalid info bits {(ushort)info:X4} in {Where(version, pagePtr, offset)}");
         var hdr = PageHeader.Read(header);
         if (hdr.IsLong)
         {
@@ -232,19 +233,25 @@ internal sealed class PageWindow
         else if (offset == 0)
         {
             return Error(CorruptionKind.InvalidPageInfo, pagePtr, recordLsn,
-                $"invalid info bits {(ushort)info:X4} in log segment {SegmentName(pagePtr)}, offset {offset}");
+                $"invalid info bits {(ushort)info:X4} in {Where(version, pagePtr, offset)}");
         }
         if (hdr.PageAddress != pagePtr)
             return Error(CorruptionKind.UnexpectedPageAddress, pagePtr, recordLsn,
-                $"unexpected pageaddr {hdr.PageAddress} in log segment {SegmentName(pagePtr)}, offset {offset}");
+                $"unexpected pageaddr {hdr.PageAddress} in {Where(version, pagePtr, offset)}");
         if (pagePtr > _latestPagePtr && hdr.Timeline < _latestPageTli)
             return Error(CorruptionKind.TimelineOutOfSequence, pagePtr, recordLsn,
-                $"out-of-sequence timeline ID {hdr.Timeline} (after {_latestPageTli}) in log segment {SegmentName(pagePtr)}, offset {offset}");
+                $"out-of-sequence timeline ID {hdr.Timeline} (after {_latestPageTli}) in {Where(version, pagePtr, offset)}");
         _latestPagePtr = pagePtr;
         _latestPageTli = hdr.Timeline;
         Version = version;
         return null;
     }
+
+    // "log segment S, offset N" up to 15; 16 named the page's LSN too ("WAL segment S, LSN L,
+    // offset N"). A version not yet known (no valid page read) keeps 15's wording.
+    private string Where(WalVersion version, Lsn pagePtr, int offset) => version >= WalVersion.Pg16
+        ? $"WAL segment {SegmentName(pagePtr)}, LSN {pagePtr}, offset {offset}"
+        : $"log segment {SegmentName(pagePtr)}, offset {offset}";
 
     internal WalReadError Error(CorruptionKind kind, Lsn at, Lsn recordLsn, string message)
         => new(kind, at, recordLsn, message, SegmentName(at), _geometry.OffsetInSegment(at));

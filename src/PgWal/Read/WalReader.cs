@@ -296,7 +296,9 @@ public sealed partial class WalReader : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private WalReadError InvalidLength(Lsn recPtr, uint got)
         => _window.Error(CorruptionKind.InvalidRecordLength, recPtr, recPtr,
-            $"invalid record length at {recPtr}: wanted {RecordHeader.Size}, got {got}");
+            _window.Version >= WalVersion.Pg16
+                ? $"invalid record length at {recPtr}: expected at least {RecordHeader.Size}, got {got}"   // 16's wording
+                : $"invalid record length at {recPtr}: wanted {RecordHeader.Size}, got {got}");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private WalReadError BadChecksum(Lsn recPtr)

@@ -21,9 +21,11 @@ internal sealed class RealWalFixture
             .Split(':', 2)[1].Split('#')[0].Trim();
         SegmentSize = int.Parse(Value("wal_segment_size"), System.Globalization.CultureInfo.InvariantCulture);
         First = Lsn.Parse(Value("first_record_lsn"));
-        End = Lsn.Parse(Value("end_lsn"));
+        End = Value("end_lsn") == "none" ? default : Lsn.Parse(Value("end_lsn"));   // none: read to the end of WAL
         WalDirectory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"pgwal-fixture-pg{major}-{name}-{Environment.ProcessId}");
         Directory.CreateDirectory(WalDirectory);
+        foreach (var history in Directory.GetFiles(System.IO.Path.Combine(source, "pg_wal"), "*.history"))
+            File.Copy(history, System.IO.Path.Combine(WalDirectory, System.IO.Path.GetFileName(history)), true);
         foreach (var gz in Directory.GetFiles(System.IO.Path.Combine(source, "pg_wal"), "*.gz"))
         {
             using var input = new GZipStream(File.OpenRead(gz), CompressionMode.Decompress);
@@ -44,12 +46,19 @@ internal sealed class RealWalFixture
 
     public static IEnumerable<string> Names => ["mixed-1mb", "compression-1mb", "switch-16mb"];
 
+    /// <summary>
+    /// The set with a promotion to timeline 2 and a torn tail (both timelines' segments and the
+    /// history file; no end: its outputs run to the end of WAL and end in the version's error).
+    /// </summary>
+    public const string PromoteSet = "promote-1mb";
+
     public string Name { get; }
     public int Major { get; }
     /// <summary>The set's directory in the test output (manifest, kept outputs, pg_control).</summary>
     public string Source { get; }
     public int SegmentSize { get; }
     public Lsn First { get; }
+    /// <summary>The end given to pg_waldump (-e); default for a set read to the end of WAL.</summary>
     public Lsn End { get; }
     public string WalDirectory { get; }
 

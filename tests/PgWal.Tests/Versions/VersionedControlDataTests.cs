@@ -1,4 +1,4 @@
-// pg_control of PostgreSQL 16, 17 and 18 (kept beside each version's fixtures) printed as that
+// pg_control of PostgreSQL 16, 17 and 18 (and 15's after a promotion; kept beside each version's fixtures) printed as that
 // version's pg_controldata printed it. 16 and 17 share 15's layout (17's checkpoint wal_level fills
 // what was padding); 18 adds default_char_signedness, which moves the nonce and the CRC. The
 // fixtures were made with TZ unset, so their times are UTC.
@@ -18,6 +18,9 @@ public sealed class VersionedControlDataTests
             foreach (var set in RealWalFixture.Names)
                 data.Add(major, set);
         }
+        // Each version's cluster after a promotion and an immediate stop: timeline 2, in production.
+        foreach (int major in RealWalFixture.Majors)
+            data.Add(major, RealWalFixture.PromoteSet);
         return data;
     }
 

@@ -56,7 +56,7 @@ PGBIN=${PGBIN:?set PGBIN to PostgreSQL $PG_MAJOR binaries (../versions/build-pos
 PORT=${FIXTURE_PORT:-54315}
 OUTDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/pg$PG_MAJOR
 mkdir -p "$OUTDIR"
-ALL_SETS=(mixed-1mb compression-1mb switch-16mb)
+ALL_SETS=(mixed-1mb compression-1mb switch-16mb promote-1mb)
 if [[ $# -gt 0 ]]; then SETS=("$@"); else SETS=("${ALL_SETS[@]}"); fi
 
 SCRATCH=$(mktemp -d /tmp/pgfix-XXXXXX)
@@ -760,6 +760,153 @@ CREATE TABLE s + 200 inserts + 20 updates; pg_switch_wal();
 }
 
 # =============================================================================
+# Set d: promote-1mb — a promotion to timeline 2 and a torn tail
+# =============================================================================
+# Timeline 1: a few writes and a clean shutdown; then standby.signal, start, pg_ctl promote:
+# timeline 2 begins in the same segment (00000002.history, END_OF_RECOVERY). Writes on 2, a
+# CHECKPOINT, a 20 kB logical message in a committed transaction, immediate stop. The tail is then
+# torn as a crash would: from the first page boundary inside the message on, the segment is zeroes
+# and later segments are gone. Both timelines' segments are kept, and every output is read to the
+# end of WAL (no -e), so the outputs end in the version's own error message:
+#   waldump-tl1*: -t 1 -s FIRST   -> "invalid record length at ...: wanted 24 / expected at least 24, got 0"
+#   waldump*:     -t 2 -s FIRST   -> "invalid magic number 0000 in (log|WAL) segment ..."
+make_promote() {
+    local set=promote-1mb
+    log "$set: initdb"
+    new_cluster $set 1 --data-checksums
+    set_conf "hot_standby = on"
+    local settings="initdb: --wal-segsize=1 -E UTF8 --locale=C --data-checksums
+wal_level = replica (default), full_page_writes = on, hot_standby = on
+autovacuum = off, checkpoint_timeout = 1d, wal_recycle = off, wal_keep_size = 512MB, fsync = off"
+    pg_start
+    psql_in <<'SQL'
+CREATE TABLE p (id int PRIMARY KEY, v text);
+CHECKPOINT;
+SQL
+    q "SELECT pg_switch_wal()" >/dev/null
+    local firstseg
+    firstseg=$(q "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
+    psql_in <<'SQL'
+INSERT INTO p SELECT g, 'timeline 1 row ' || g FROM generate_series(1, 100) g;
+UPDATE p SET v = v || ' updated' WHERE id % 10 = 0;
+SQL
+    log "$set: clean shutdown, standby.signal, promote"
+    pg_stop
+    as_pg touch "$PGDATA/standby.signal"
+    pg_start
+    as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -w -t 120 promote >/dev/null || die "$set: promote failed"
+    [[ $(q "SELECT pg_is_in_recovery()") == f ]] || die "$set: still in recovery after promote"
+    psql_in <<'SQL'
+INSERT INTO p SELECT g, 'timeline 2 row ' || g FROM generate_series(101, 200) g;
+DELETE FROM p WHERE id % 7 = 0;
+CHECKPOINT;
+BEGIN;
+SELECT pg_logical_emit_message(true, 'torn', repeat('torn tail ', 2000));
+COMMIT;
+SQL
+    local msg
+    msg=$(q "SELECT pg_current_wal_insert_lsn()")
+    log "$set: immediate stop at $msg"
+    as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w -t 120 stop >/dev/null
+    collect_promote "$firstseg" "$settings"
+}
+
+# collect_promote FIRST_SEGMENT "settings": tear the tail, keep both timelines and every output
+collect_promote() {
+    local set=promote-1mb firstseg=$1 settings=$2
+    local out=$OUTDIR/$set W="$PGBIN/pg_waldump" wal=$PGDATA/pg_wal
+    local segsize sysid first msglsn msgint tear tearseg f
+    segsize=$(controldata 'Bytes per WAL segment')
+    sysid=$(controldata 'Database system identifier')
+    [[ $(controldata "Latest checkpoint's TimeLineID") == 2 ]] || die "$set: not on timeline 2"
+    [[ -f $wal/00000002.history ]] || die "$set: no 00000002.history"
+    local tl2first=00000002${firstseg:8}
+    [[ -f $wal/$tl2first ]] || die "$set: timeline 2 did not begin in $firstseg ($(ls "$wal"))"
+    first=$(as_pg "$W" -p "$wal" -n 1 "$firstseg" 2>/dev/null |
+        sed -n 's/.*lsn: \([0-9A-F]*\/[0-9A-F]*\),.*/\1/p' | head -n 1 || true)
+    [[ -n $first ]] || die "could not find first record in $firstseg"
+    first=$(int2lsn "$(lsn2int "$first")")
+    # the message record on timeline 2, and the first page boundary inside it
+    msglsn=$(as_pg "$W" -p "$wal" -t 2 -s "$first" -r LogicalMessage 2>/dev/null |
+        grep 'prefix "torn"' | sed -n 's/.*lsn: \([0-9A-F]*\/[0-9A-F]*\),.*/\1/p' | tail -n 1 || true)   # exits 1 at the end of WAL
+    [[ -n $msglsn ]] || die "$set: the torn message record is not in the WAL"
+    msglsn=$(int2lsn "$(lsn2int "$msglsn")")
+    msgint=$(lsn2int "$msglsn")
+    tear=$(((msgint / 8192 + 1) * 8192))
+    tearseg=$(segname 2 "$tear" "$segsize")
+    log "$set: message at $msglsn; zeroing $tearseg from $(int2lsn $tear) on, later segments dropped"
+
+    rm -rf "$out"
+    mkdir -p "$out/pg_wal"
+    local verify=$SETDIR/verify s segs=()
+    mkdir -p "$verify"
+    for f in $(cd "$wal" && ls | grep -E '^0000000[12][0-9A-F]{16}$' | sort); do
+        s=$(seg_of "$f" "$segsize")
+        ((s >= $(seg_of "$firstseg" "$segsize") && s <= $(seg_of "$tearseg" "$segsize"))) || continue
+        [[ ${f:0:8} == 00000001 && $s -gt $(seg_of "$firstseg" "$segsize") ]] && continue
+        cp "$wal/$f" "$verify/$f"
+        segs+=("$f")
+    done
+    cp "$wal/00000002.history" "$verify/" && cp "$wal/00000002.history" "$out/pg_wal/"
+    local off=$((tear % segsize))
+    dd if=/dev/zero of="$verify/$tearseg" bs=1 seek="$off" count=$((segsize - off)) conv=notrunc status=none
+    for f in "${segs[@]}"; do gzip -9 -n -c "$verify/$f" >"$out/pg_wal/$f.gz"; done
+    chmod -R a+rX "$verify"
+
+    # the outputs, to the end of WAL on each timeline (pg_waldump exits 1 there)
+    local name tli args
+    for name in tl1 tl2; do
+        tli=${name#tl}
+        for args in "" "-b" "--stats=record"; do
+            local base=waldump; [[ $name == tl1 ]] && base=waldump-tl1
+            local file=$base$([[ $args == -b ]] && echo -b)$([[ $args == --stats=record ]] && echo -stats)
+            set +e
+            # shellcheck disable=SC2086
+            "$W" -p "$verify" -t "$tli" -s "$first" $args >"$SETDIR/$file.txt" 2>"$SETDIR/$file.err"
+            local rc=$?
+            set -e
+            ((rc == 1)) || die "$set: pg_waldump -t $tli $args exited $rc"
+            gzip -9 -n -c "$SETDIR/$file.txt" >"$out/$file.txt.gz"
+            cp "$SETDIR/$file.err" "$out/$file.stderr.txt"
+        done
+    done
+    as_pg "$PGBIN/pg_controldata" -D "$PGDATA" >"$out/controldata.txt"
+    mkdir -p "$out/global"
+    cp "$PGDATA/global/pg_control" "$out/global/pg_control"
+    grep -q 'END_OF_RECOVERY' "$SETDIR/waldump.txt" || die "$set: no END_OF_RECOVERY on timeline 2"
+    log "$set: timeline 1 ends: $(cat "$out/waldump-tl1.stderr.txt")"
+    log "$set: timeline 2 ends: $(cat "$out/waldump.stderr.txt")"
+    {
+        echo "# PgWal fixture: $set"
+        echo "# generated by make-fixtures.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+        echo "server_version: $(as_pg "$PGBIN/postgres" --version)"
+        echo "pg_waldump_version: $("$W" --version)"
+        echo "system_identifier: $sysid"
+        echo "wal_segment_size: $segsize"
+        echo "timeline: 2"
+        echo "first_record_lsn: $first"
+        echo "end_lsn: none    # read to the end of WAL: the torn tail"
+        echo "torn_message_lsn: $msglsn"
+        echo "torn_from: $(int2lsn $tear)    # zeroes from here to the end of $tearseg"
+        echo "segments:"
+        for f in "${segs[@]}"; do
+            printf '  - %s  sha256=%s\n' "$f" "$(sha256sum "$verify/$f" | cut -d' ' -f1)"
+        done
+        echo "pg_waldump_commands:    # exit status 1; stdout in *.txt.gz, stderr in *.stderr.txt"
+        echo "  - pg_waldump -p /tmp/x -t 1 -s $first [-b | --stats=record]    # waldump-tl1*"
+        echo "  - pg_waldump -p /tmp/x -t 2 -s $first [-b | --stats=record]    # waldump*"
+        echo "settings:"
+        printf '%s\n' "$settings" | sed 's/^/  /'
+        echo "workload:"
+        echo "  CREATE TABLE p; CHECKPOINT; pg_switch_wal() (fixture starts in the next segment)"
+        echo "  timeline 1: 100 inserts, 10 updates; clean shutdown"
+        echo "  standby.signal; start; pg_ctl promote (timeline 2 in the same segment)"
+        echo "  timeline 2: 100 inserts, deletes, CHECKPOINT, a 20 kB logical message + COMMIT; pg_ctl stop -m immediate"
+        echo "  torn: the message's second page and everything after it zeroed"
+    } >"$out/manifest.txt"
+}
+
+# =============================================================================
 [[ -x $PGBIN/postgres ]] || die "no PostgreSQL binaries in $PGBIN"
 "$PGBIN/postgres" --version | grep -Eq " $PG_MAJOR(\.|beta|rc)" || die "PGBIN is not PostgreSQL $PG_MAJOR"
 for s in "${SETS[@]}"; do
@@ -767,6 +914,7 @@ for s in "${SETS[@]}"; do
         mixed-1mb) make_mixed ;;
         compression-1mb) make_compression ;;
         switch-16mb) make_switch ;;
+        promote-1mb) make_promote ;;
         *) die "unknown set $s (known: ${ALL_SETS[*]})" ;;
     esac
     PGDATA=""     # stopped by collect()
