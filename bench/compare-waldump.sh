@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# compare-waldump.sh -- `pgwal waldump` vs PostgreSQL 15's pg_waldump on the same real WAL, same run.
+# compare-waldump.sh -- `pgwal waldump` vs PostgreSQL's pg_waldump on the same real WAL, same run.
 #
-# Usage: bench/compare-waldump.sh [WAL_MB] [RUNS]     (defaults: 64 MB of WAL, 5 runs per tool and mode)
+# Usage: [PG_MAJOR=15|16|17|18] bench/compare-waldump.sh [WAL_MB] [RUNS]
+#        (defaults: PostgreSQL 15, 64 MB of WAL, 5 runs per tool and mode)
+# PG_MAJOR picks the version whose server writes the WAL and whose pg_waldump is the anchor; PGBIN
+# defaults to Debian's 15 or to /opt/pgNN/bin, where tests/PgWal.Tests/Fixtures/versions/
+# build-postgres.sh NN /opt/pgNN installs 16, 17 and 18.
 #
-# 1. Makes real PostgreSQL 15 WAL: a scratch cluster (run as the `postgres` user, 127.0.0.1 only,
+# 1. Makes real PostgreSQL WAL of that version: a scratch cluster (run as the `postgres` user, 127.0.0.1 only,
 #    stopped at the end) with pgbench -i and a pgbench run until WAL_MB megabytes of WAL exist.
 #    The WAL is kept in $BENCH_DIR (default /tmp/pgwal-bench) and reused by later runs of the same size.
 # 2. Runs the native pgwal, published by bench/pgwal-cli.sh (PGWAL=jit for the JIT build).
@@ -12,13 +16,17 @@
 set -euo pipefail
 WAL_MB=${1:-64}
 RUNS=${2:-5}
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PG_MAJOR=${PG_MAJOR:-15}
+if [[ $PG_MAJOR == 15 ]]; then PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}; else PGBIN=${PGBIN:-/opt/pg$PG_MAJOR/bin}; fi
+export PGBIN
+"$PGBIN/pg_waldump" --version | grep -Eq " $PG_MAJOR(\.|beta|rc)" \
+    || { echo "[compare-waldump] $PGBIN/pg_waldump is not PostgreSQL $PG_MAJOR's" >&2; exit 1; }
 BENCH_DIR=${BENCH_DIR:-/tmp/pgwal-bench}
 PORT=${BENCH_PORT:-54399}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=pg-scratch.sh
 source "$ROOT/bench/pg-scratch.sh"
-WAL="$BENCH_DIR/wal-${WAL_MB}mb"
+if [[ $PG_MAJOR == 15 ]]; then WAL="$BENCH_DIR/wal-${WAL_MB}mb"; else WAL="$BENCH_DIR/wal-pg$PG_MAJOR-${WAL_MB}mb"; fi
 
 log() { printf '[compare-waldump] %s\n' "$*" >&2; }
 
@@ -95,10 +103,10 @@ for ((i = 0; i < RUNS; i++)); do t0=$(now); "${PG[@]}" waldump --version >/dev/n
 T[startup]=$(printf '%s\n' "${startup[@]}" | median)
 
 echo
-echo "WAL: $(( wal_bytes / 1024 / 1024 )) MB of real PostgreSQL 15 WAL (pgbench), $records records, $FIRST..$END; median of $RUNS runs; $(nproc) cores"
+echo "WAL: $(( wal_bytes / 1024 / 1024 )) MB of real PostgreSQL $PG_MAJOR WAL (pgbench, $("$PGBIN/postgres" --version | awk '{print $3}')), $records records, $FIRST..$END; median of $RUNS runs; $(nproc) cores"
 echo "pgwal process start-up (waldump --version): $(awk -v t="${T[startup]}" 'BEGIN{printf "%.1f", t/1000}') ms"
 echo
-printf '| mode | pg_waldump 15 | pgwal waldump | ratio (pg time / pgwal time) |\n|---|---|---|---|\n'
+printf '| mode | pg_waldump %s | pgwal waldump | ratio (pg time / pgwal time) |\n|---|---|---|---|\n' "$PG_MAJOR"
 for name in stats plain quiet; do
     awk -v n="$name" -v p="${T[$name,pg]}" -v o="${T[$name,ours]}" -v b="$wal_bytes" -v r="$records" -v l="$lines" 'BEGIN{
         label = (n=="stats") ? "--stats=record" : (n=="plain") ? "plain text (" l " lines)" : "-q (read and validate only)";

@@ -53,6 +53,9 @@ internal sealed class ToolOutput(string programName, Stream stdout, TextWriter s
         Error.WriteLine($"{ProgramName}: error: {message}");
     }
 
+    /// <summary>pg_log_info: a plain message on stderr.</summary>
+    public void Info(string message) => Error.WriteLine($"{ProgramName}: {message}");
+
     public void Detail(string message) => Error.WriteLine($"{ProgramName}: detail: {message}");
 
     public void Hint(string message) => Error.WriteLine($"{ProgramName}: hint: {message}");

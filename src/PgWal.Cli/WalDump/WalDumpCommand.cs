@@ -90,7 +90,11 @@ internal static class WalDumpCommand
         if (first != o.Start && geometry.OffsetInSegment(o.Start) != 0)
         {
             ulong skipped = first - o.Start;
-            output.Text.Append($"first record is after {o.Start}, at {first}, skipping over {(uint)skipped} byte{(skipped == 1 ? "" : "s")}\n");
+            string skip = $"first record is after {o.Start}, at {first}, skipping over {(uint)skipped} byte{(skipped == 1 ? "" : "s")}";
+            if (reader.Version >= WalVersion.Pg17)
+                output.Info(skip);              // 17 made it pg_log_info: stderr
+            else
+                output.Text.Append(skip).Append('\n');
         }
         if (o.Stats && !o.Quiet)
             stats.Start = first;

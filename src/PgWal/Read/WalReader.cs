@@ -201,7 +201,7 @@ public sealed partial class WalReader : IDisposable
         else if (recOff < headerSize || (recPtr.Value & 7) != 0)
         {
             // Inside the page header, or not MAXALIGNed (records never start there).
-            return Fail(CorruptionKind.InvalidRecordOffset, recPtr, default);
+            return InvalidOffset(recPtr, headerSize, recOff);
         }
         if ((info & PageInfo.FirstIsContRecord) != 0 && recOff == headerSize)
             return Fail(CorruptionKind.ContRecordRequested, recPtr, default);
@@ -287,11 +287,17 @@ public sealed partial class WalReader : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private WalReadError Fail(CorruptionKind kind, Lsn recPtr, Lsn value) => _window.Error(kind, recPtr, recPtr, kind switch
     {
-        CorruptionKind.InvalidRecordOffset => $"invalid record offset at {recPtr}",
         CorruptionKind.ContRecordRequested => $"contrecord is requested by {recPtr}",
         CorruptionKind.InvalidResourceManager => $"invalid resource manager ID {value.Value} at {recPtr}",
         _ => $"record with incorrect prev-link {value} at {recPtr}",
     });
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private WalReadError InvalidOffset(Lsn recPtr, int headerSize, int recOff)
+        => _window.Error(CorruptionKind.InvalidRecordOffset, recPtr, recPtr,
+            _window.Version >= WalVersion.Pg16
+                ? $"invalid record offset at {recPtr}: expected at least {headerSize}, got {recOff}"   // 16's wording
+                : $"invalid record offset at {recPtr}");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private WalReadError InvalidLength(Lsn recPtr, uint got)
