@@ -96,6 +96,7 @@ internal sealed class StandbyWalFeed : IDisposable
                 Connection = _connection, Slot = _options.PrimarySlotName, Synchronous = true, NoLoop = true,
                 ResumePosition = () => (timeline, start), ExpectedSystemIdentifier = _systemIdentifier,
                 StatusInterval = _options.StatusInterval, ApplyPosition = _applied,
+                ServerMajors = [15], ServerMajorsReason = "a PgWal standby replays PostgreSQL 15's WAL (PgWal's own format) only",
                 CreateTarget = (geometry, mode) =>
                 {
                     if (geometry.SegmentSize != _geometry.SegmentSize)

@@ -2,7 +2,7 @@
 // PgWal's), as libpq opens it for pg_receivewal: TCP (IPv4/IPv6, names resolved) or a Unix socket,
 // SSLRequest per sslmode, StartupMessage (user, database=replication, replication=true,
 // application_name), authentication (trust, cleartext, md5, SCRAM-SHA-256), then the
-// ParameterStatus messages (server_version must be 15.x, integer_datetimes on) and BackendKeyData
+// ParameterStatus messages (server_version 15.x to 18.x, integer_datetimes on) and BackendKeyData
 // (kept for Cancel). Commands are in ReplicationClient.Commands.cs, streaming in
 // ReplicationClient.Streaming.cs, BASE_BACKUP in ReplicationClient.BaseBackup.cs.
 //
@@ -48,9 +48,21 @@ public sealed partial class ReplicationClient : IAsyncDisposable
     /// <summary>The server's version text (ParameterStatus server_version).</summary>
     public string ServerVersion => _parameters.GetValueOrDefault("server_version", "");
 
+    /// <summary>The server's major version (15 for "15.18 (Debian ...)").</summary>
+    public int ServerMajor => ParseMajor(ServerVersion);
+
+    /// <summary>
+    /// The server versions a connection is made to. Everything this client sends and reads
+    /// (startup, SCRAM, IDENTIFY_SYSTEM, SHOW, READ_REPLICATION_SLOT, slots, TIMELINE_HISTORY,
+    /// START_REPLICATION and its CopyBoth messages, BASE_BACKUP) is the same from 15 to 18; 18's
+    /// protocol 3.2 is only spoken when a client asks for it, and this one asks for 3.0. What the
+    /// WAL is used for may narrow this (<see cref="WalReceiverOptions.ServerMajors"/>).
+    /// </summary>
+    public static IReadOnlyList<int> SupportedServerMajors { get; } = [15, 16, 17, 18];
+
     /// <summary>Connects and authenticates.</summary>
     /// <exception cref="PgServerException">The server refused the connection (authentication, hba, role).</exception>
-    /// <exception cref="ProtocolException">The server broke the protocol or is not a PostgreSQL 15 walsender.</exception>
+    /// <exception cref="ProtocolException">The server broke the protocol or is not a PostgreSQL 15 to 18 walsender.</exception>
     /// <exception cref="IOException">The network failed.</exception>
     public static async Task<ReplicationClient> ConnectAsync(ConnectionSettings settings, CancellationToken cancellation = default)
     {
@@ -191,10 +203,10 @@ public sealed partial class ReplicationClient : IAsyncDisposable
     {
         string version = ServerVersion;
         int major = ParseMajor(version);
-        if (major != 15)
+        if (!SupportedServerMajors.Contains(major))
             throw new ProtocolException(version.Length == 0
                 ? "the server did not report server_version"
-                : $"incompatible server version {version}: PgWal's replication client speaks PostgreSQL 15's protocol", "0A000");
+                : $"incompatible server version {version}: PgWal's replication client supports PostgreSQL 15, 16, 17 and 18 servers", "0A000");
         if (!_parameters.TryGetValue("integer_datetimes", out var integer))
             throw new ProtocolException("could not determine server setting for integer_datetimes");
         if (integer != "on")

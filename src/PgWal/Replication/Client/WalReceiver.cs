@@ -56,6 +56,13 @@ public sealed record WalReceiverOptions
     public Func<Lsn>? ApplyPosition { get; init; }
     /// <summary>Called after WAL up to the position (on the timeline) became durable; from the streaming task.</summary>
     public Action<TimelineId, Lsn>? Flushed { get; init; }
+    /// <summary>
+    /// The server major versions whose WAL is wanted (default: every one the client connects to);
+    /// another is refused after connecting, with <see cref="ServerMajorsReason"/>, and not retried.
+    /// </summary>
+    public IReadOnlyList<int> ServerMajors { get; init; } = ReplicationClient.SupportedServerMajors;
+    /// <summary>Why only <see cref="ServerMajors"/> (ends the refusal's message).</summary>
+    public string ServerMajorsReason { get; init; } = "";
 }
 
 /// <summary>How <see cref="WalReceiver.RunAsync"/> ended.</summary>
@@ -172,6 +179,8 @@ public sealed partial class WalReceiver(WalReceiverOptions options)
     private async Task<WalReceiverOutcome?> StreamOnceAsync(CancellationToken stop)
     {
         await using var client = await ReplicationClient.ConnectAsync(_options.Connection, stop).ConfigureAwait(false);
+        if (!_options.ServerMajors.Contains(client.ServerMajor))
+            throw new ProtocolException($"incompatible server version {client.ServerVersion}: {_options.ServerMajorsReason}", "0A000");
         var mode = await client.ShowDataDirectoryModeAsync(stop).ConfigureAwait(false);
         var system = await client.IdentifySystemAsync(stop).ConfigureAwait(false);
         if (system.DatabaseName != null)

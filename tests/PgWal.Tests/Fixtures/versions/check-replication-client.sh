@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# check-receivewal.sh -- `pgwal receivewal` against a PostgreSQL 15, 16, 17 or 18 server, side by
-# side with that version's own pg_receivewal. CI has no 16 to 18 server, so this is run by hand
+# check-replication-client.sh -- `pgwal receivewal` and `pgwal basebackup` against a PostgreSQL 15,
+# 16, 17 or 18 server, side by side with that version's own pg_receivewal and pg_verifybackup. CI has no 16 to 18 server, so this is run by hand
 # (as root) after build-postgres.sh; docs/wal-versions.md records what it printed.
 #
-# Usage: tests/PgWal.Tests/Fixtures/versions/check-receivewal.sh MAJOR [PGBIN] [PGWAL]
+# Usage: tests/PgWal.Tests/Fixtures/versions/check-replication-client.sh MAJOR [PGBIN] [PGWAL]
 #   PGBIN  defaults to Debian's 15 or /opt/pgMAJOR/bin; PGWAL to the native out/pgwal (built first).
 #
 # A scratch cluster (as `postgres`, 127.0.0.1 only, SCRAM-SHA-256 for everything, 1 MB segments)
 # gets two physical slots, created by each tool (--create-slot). Both tools stream into their own
 # directory while pgbench writes; then pg_switch_wal(), and both are stopped once their slots have
 # confirmed that LSN. Every completed segment must exist in both directories and in the server's
-# pg_wal, byte for byte; the slots' restart_lsn must have moved. Exit 0 when all holds.
+# pg_wal, byte for byte; the slots' restart_lsn must have moved. Then `pgwal basebackup -X stream`
+# (plain) must pass that version's pg_verifybackup, and `-Ft -X fetch` must write base.tar and the
+# manifest. Exit 0 when all holds.
 set -euo pipefail
-MAJOR=${1:?usage: check-receivewal.sh MAJOR [PGBIN] [PGWAL]}
+MAJOR=${1:?usage: check-replication-client.sh MAJOR [PGBIN] [PGWAL]}
 if [[ $MAJOR == 15 ]]; then PGBIN=${2:-/usr/lib/postgresql/15/bin}; else PGBIN=${2:-/opt/pg$MAJOR/bin}; fi
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
 if [[ -n ${3:-} ]]; then PGWAL=$3; else
@@ -20,7 +22,7 @@ if [[ -n ${3:-} ]]; then PGWAL=$3; else
 fi
 "$PGBIN/postgres" --version | grep -Eq " $MAJOR(\.|beta|rc)" || { echo "$PGBIN is not PostgreSQL $MAJOR" >&2; exit 2; }
 
-log() { printf '[check-receivewal %s] %s\n' "$MAJOR" "$*" >&2; }
+log() { printf '[check-replication-client %s] %s\n' "$MAJOR" "$*" >&2; }
 as_pg() { runuser -u postgres -- "$@"; }
 SCRATCH=$(mktemp -d /tmp/pgwal-recv-XXXXXX); chmod 755 "$SCRATCH"; chown postgres: "$SCRATCH"
 DATA=$SCRATCH/data PORT=$(( 55000 + MAJOR ))
@@ -54,6 +56,7 @@ log "auth: $(grep -E '^host +replication' "$DATA/pg_hba.conf" | head -1 | tr -s 
 mkdir -p "$SCRATCH/pgwal" "$SCRATCH/pg"
 "$PGWAL" receivewal -S pgwal_slot --create-slot
 "$PGBIN/pg_receivewal" -S pg_slot --create-slot
+set -m      # background jobs of a script ignore SIGINT otherwise; both tools stop on it
 "$PGWAL" receivewal -D "$SCRATCH/pgwal" -S pgwal_slot -n -v 2>"$SCRATCH/pgwal.err" & PIDS+=($!)
 "$PGBIN/pg_receivewal" -D "$SCRATCH/pg" -S pg_slot -n -v 2>"$SCRATCH/pg.err" & PIDS+=($!)
 
@@ -71,7 +74,7 @@ for ((i = 0; i < 300; i++)); do
 done
 [[ $behind == 0 ]] || { "${psql[@]}" -c "SELECT slot_name, restart_lsn FROM pg_replication_slots" >&2; log "slots did not confirm $end"; exit 1; }
 "${psql[@]}" -c "SELECT slot_name, slot_type, active, restart_lsn FROM pg_replication_slots ORDER BY 1" | sed 's/^/  slot: /' >&2
-kill -INT "${PIDS[@]}"; wait "${PIDS[@]}" 2>/dev/null || true; PIDS=()
+kill -INT "${PIDS[@]}"; wait "${PIDS[@]}" 2>/dev/null || true; PIDS=(); set +m
 
 fails=0 n=0
 for f in "$SCRATCH"/pg/*; do
@@ -82,7 +85,16 @@ for f in "$SCRATCH"/pg/*; do
     [[ ! -f $DATA/pg_wal/$name ]] || cmp -s "$f" "$DATA/pg_wal/$name" || { log "DIFFERS from the server's pg_wal: $name"; fails=$((fails + 1)); }
 done
 extra=$(comm -13 <(ls "$SCRATCH/pg" | grep -E '^[0-9A-F]{24}$' | sort) <(ls "$SCRATCH/pgwal" | grep -E '^[0-9A-F]{24}$' | sort) | wc -l)
-log "pg_receivewal $MAJOR: $n completed segments; pgwal receivewal: $(ls "$SCRATCH/pgwal" | grep -cE '^[0-9A-F]{24}$') ($extra not in pg_receivewal's)"
-log "pgwal's log: $(grep -c . "$SCRATCH/pgwal.err") lines; last: $(tail -n 1 "$SCRATCH/pgwal.err")"
+log "pg_receivewal $MAJOR: $n completed segments; pgwal receivewal: $(ls "$SCRATCH/pgwal" | grep -cE '^[0-9A-F]{24}$' || true) ($extra not in pg_receivewal's)"
+log "pgwal's -v log ends: $(tail -n 1 "$SCRATCH/pgwal.err")"
 ((n >= 10 && fails == 0 && extra == 0)) || { log "FAILED ($fails differing segments)"; exit 1; }
 log "OK: all $n segments identical to pg_receivewal $MAJOR's and to the server's"
+
+"$PGWAL" basebackup -D "$SCRATCH/bb" -X stream -c fast >"$SCRATCH/bb.log" 2>&1 || { cat "$SCRATCH/bb.log" >&2; log "FAILED: pgwal basebackup"; exit 1; }
+chown -R postgres: "$SCRATCH/bb"
+as_pg "$PGBIN/pg_verifybackup" "$SCRATCH/bb" >"$SCRATCH/verify.log" 2>&1 || { cat "$SCRATCH/verify.log" >&2; log "FAILED: pg_verifybackup $MAJOR"; exit 1; }
+log "pgwal basebackup -X stream: pg_verifybackup $MAJOR says: $(tail -n 1 "$SCRATCH/verify.log")"
+"$PGWAL" basebackup -D "$SCRATCH/bbt" -Ft -X fetch -c fast >"$SCRATCH/bbt.log" 2>&1 || { cat "$SCRATCH/bbt.log" >&2; log "FAILED: pgwal basebackup -Ft"; exit 1; }
+[[ -s $SCRATCH/bbt/base.tar && -s $SCRATCH/bbt/backup_manifest ]] || { log "FAILED: no base.tar or backup_manifest"; exit 1; }
+log "pgwal basebackup -Ft -X fetch: $(ls "$SCRATCH/bbt" | tr '\n' ' ')"
+log "OK"
