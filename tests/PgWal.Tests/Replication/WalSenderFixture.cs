@@ -21,7 +21,7 @@ internal sealed class WalSenderFixture : IDisposable
 
     /// <param name="storage">Opens the instance on this storage of the data directory instead of its files directly.</param>
     public WalSenderFixture(string? hba = null, Func<WalSenderOptions, WalSenderOptions>? configure = null, long maxSlotWalKeepSize = -1,
-        Func<string, PgWal.Storage.IDataDirectoryStorage>? storage = null)
+        Func<string, PgWal.Storage.IDataDirectoryStorage>? storage = null, long walKeepSize = 0)
     {
         Data = _dir.Combine("data");
         WalInstance.Initialize(Data, new WalInitOptions { SegmentSize = SegmentSize });
@@ -39,6 +39,7 @@ internal sealed class WalSenderFixture : IDisposable
             MaxWalSize = 8 * SegmentSize,
             MinWalSize = 2 * SegmentSize,
             MaxSlotWalKeepSize = maxSlotWalKeepSize,
+            WalKeepSize = walKeepSize,
         };
         Instance = storage == null ? WalInstance.Open(Data, Options) : WalInstance.Open(storage(Data), Options);
     }

@@ -54,7 +54,9 @@ public sealed class WalSenderRobustnessTests
     [Fact]
     public void DamagedConnectionsEndCleanly_AndStreamingGoesOnMeanwhile()
     {
-        using var f = new WalSenderFixture(TrustHba, o => o with { WalSenderTimeout = TimeSpan.FromSeconds(5) });
+        // pg_receivewal streams without a slot while 6 segments are written: wal_keep_size keeps them
+        // for it (a loaded CI machine once saw segment 3 recycled before pg_receivewal read it).
+        using var f = new WalSenderFixture(TrustHba, o => o with { WalSenderTimeout = TimeSpan.FromSeconds(5) }, walKeepSize: 16L * WalSenderFixture.SegmentSize);
         string target = f.Combine("recv");
         Directory.CreateDirectory(target);
         using var receiver = new BackgroundProcess(PgTools.Require("pg_receivewal"), ["-D", target, .. f.ConnectionArgs, "-n", "-v"], f.Environment);
